@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The two README commands: `python3 dev.py demo` and `python3 dev.py test`.
+
+Only the standard library is used here, because this file runs before anything is installed.
+It builds a virtual environment from the hash-pinned lock (requirements.lock, compiled by
+`uv pip compile` from pyproject.toml) and hands over to the project's own `gridgov` command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VAR = ROOT / "var"
+TOOLS = VAR / "tools"  # a private venv that only holds uv, so .venv holds exactly the lock
+VENV = ROOT / ".venv"
+UV_VERSION = "0.13.9"
+LOCK = ROOT / "requirements.lock"
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian packages for the browser tests; the CJK font makes Chinese pages render as text, not boxes.
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+
+
+def say(msg: str) -> None:
+    print(f"\033[1;34m==>\033[0m {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_env() -> Path:
+    """Create or refresh .venv from the lock; cheap when nothing changed."""
+    VAR.mkdir(exist_ok=True)
+    uv = TOOLS / "bin" / "uv"
+    if not uv.exists():
+        say("installing uv (package manager) into var/tools")
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"])
+    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never", VIRTUAL_ENV=str(VENV))
+    env.pop("CONDA_PREFIX", None)
+    if not (VENV / "bin" / "python").exists():
+        run([str(uv), "venv", "--quiet", "--python", sys.executable, str(VENV)], cwd=ROOT, env=env)
+    say("syncing .venv with requirements.lock")
+    run([str(uv), "pip", "sync", "--quiet", "--require-hashes", str(LOCK)], cwd=ROOT, env=env)
+    # The project itself, editable, so source edits need no reinstall.
+    run([str(uv), "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], cwd=ROOT, env=env)
+    return VENV / "bin"
+
+
+def ensure_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        say("installing Debian's chromium and a CJK font for the browser tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES], env=env)
+    else:
+        sys.exit(
+            "The browser tests need Chromium at /usr/bin/chromium: "
+            f"install the Debian packages {' '.join(BROWSER_PACKAGES)} and run again."
+        )
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "env"}:
+        print(__doc__)
+        print("usage: python3 dev.py demo [--grids N] | test [pytest args] | env")
+        return 2
+    what, rest = argv[0], argv[1:]
+    bin_ = ensure_env()
+    if what == "env":
+        return 0
+    if what == "demo":
+        return subprocess.call([str(bin_ / "gridgov"), "demo", *rest], cwd=ROOT)
+    ensure_browser()
+    return subprocess.call([str(bin_ / "python"), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gridgov.api import api
+
+admin.site.site_header = "gridgov 配置管理"
+admin.site.site_title = "gridgov"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("gridgov.accounts.urls")),
+    path("", include("gridgov.web.urls")),
+]

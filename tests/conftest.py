@@ -1,0 +1,90 @@
+"""Shared test world: a small real-boundary Lanzhou (real county polygons, synthetic grids below),
+built once per test session, and the named personas of DESIGN.md.
+
+Every test runs inside a transaction that is rolled back, so the world stays as built.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from gridgov.accounts.enums import GridDuty, Role
+from gridgov.accounts.models import Center, Department, GridStaff, User
+from gridgov.geo.enums import RegionLevel
+from gridgov.geo.models import Grid, Region
+
+TEST_GRIDS = int(os.environ.get("GRIDGOV_TEST_GRIDS", "120"))
+PASSWORD = "Test-Passw0rd!"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("geo", "import-city", "甘肃省", "兰州市", "--grids", str(TEST_GRIDS), "--seed", "7", "--quiet")
+
+
+def _center(region: Region) -> Center:
+    center, _ = Center.objects.get_or_create(region=region, defaults={"name": f"{region.name}社会治理综合指挥中心"})
+    return center
+
+
+def make_user(username: str, role: Role, *, center: Center | None = None, department: Department | None = None,
+              **extra) -> User:
+    user = User(username=username, role=role, center=center, department=department, display_name=username, **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+class World:
+    """Handles on the territory the personas live in: two counties, townships, communities, grids."""
+
+    def __init__(self) -> None:
+        self.city = Region.objects.get(level=RegionLevel.CITY)
+        counties = list(Region.objects.filter(level=RegionLevel.COUNTY).order_by("code"))
+        self.county, self.other_county = counties[0], counties[1]
+        self.township = Region.objects.filter(parent=self.county).order_by("code").first()
+        self.community = Region.objects.filter(parent=self.township).order_by("code").first()
+        grids = list(Grid.objects.filter(community=self.community).order_by("code"))
+        if len(grids) < 2:
+            # The smallest communities may hold one grid; take any community with two.
+            community = next(c for c in Region.objects.filter(level=RegionLevel.COMMUNITY, code__startswith=self.county.code)
+                             if c.grids.count() >= 2)
+            self.community, self.township = community, community.parent
+            grids = list(community.grids.order_by("code"))
+        self.grid, self.other_grid = grids[0], grids[1]
+        self.far_grid = Grid.objects.filter(code__startswith=self.other_county.code).order_by("code").first()
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+@pytest.fixture
+def housing_bureau(world) -> Department:
+    return Department.objects.create(region=world.county, code=f"{world.county.code}-ZJJ", name=f"{world.county.name}住建局",
+                                     short_name="住建局")
+
+
+@pytest.fixture
+def personas(world, housing_bureau):
+    """The people of DESIGN.md, each bound where they work."""
+    other_bureau = Department.objects.create(region=world.county, code=f"{world.county.code}-CGJ",
+                                             name=f"{world.county.name}城管局", short_name="城管局")
+    p = type("Personas", (), {})()
+    p.grid_worker = make_user("gw", Role.GRID_WORKER, center=_center(world.community))
+    GridStaff.objects.create(grid=world.grid, user=p.grid_worker, duty=GridDuty.WORKER)
+    p.grid_head = make_user("gh", Role.GRID_HEAD, center=_center(world.community))
+    p.township_dispatcher = make_user("td", Role.DISPATCHER, center=_center(world.township))
+    p.county_leader = make_user("cl", Role.LEADER, center=_center(world.county))
+    p.other_county_leader = make_user("ocl", Role.LEADER, center=_center(world.other_county))
+    p.city_dispatcher = make_user("cd", Role.DISPATCHER, center=_center(world.city))
+    p.housing_handler = make_user("hh", Role.HANDLER, department=housing_bureau)
+    p.other_handler = make_user("oh", Role.HANDLER, department=other_bureau)
+    p.outsider = make_user("outsider", Role.DISPATCHER)
+    p.admin = make_user("root", Role.ADMIN, is_superuser=True, is_staff=True)
+    return p
