@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gridgov.core",
     "gridgov.geo",
     "gridgov.accounts",
+    "gridgov.sla",
     "gridgov.web",
 ]
 
@@ -93,7 +94,9 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'gridgov.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_SQLITE), conn_max_age=60)}
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_SQLITE), conn_max_age=60)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -169,6 +172,17 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+
+def _xstatic_dirs() -> list[tuple[str, str]]:
+    # Front-end libraries come from PyPI packages at build time (never a CDN): the platform runs
+    # on closed government networks.
+    import xstatic.pkg.leaflet
+
+    return [("vendor/leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+
+
+STATICFILES_DIRS = _xstatic_dirs()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
