@@ -15,9 +15,11 @@ from gridgov.geo.enums import GeoSource, GridKind, RegionLevel
 def scope_prefix(code: str, level: str) -> str:
     """The code prefix that every descendant's code starts with (GB/T 2260 drops trailing zeros
     at province and city level: 620000 → 62, 620100 → 6201)."""
-    if level == RegionLevel.PROVINCE:
+    if level == RegionLevel.PROVINCE and code.endswith("0000"):
         return code[:2]
-    if level == RegionLevel.CITY:
+    # Province-administered county-level cities (仙桃 429004, 潜江 429005) share their first four
+    # digits with each other: only a code ending in 00 owns the whole 4-digit prefix.
+    if level == RegionLevel.CITY and code.endswith("00"):
         return code[:4]
     return code
 
@@ -46,7 +48,9 @@ class Region(Shape):
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
     name = models.CharField("名称", max_length=64)
     level = models.CharField("层级", max_length=16, choices=RegionLevel.choices, db_index=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -56,7 +60,8 @@ class Region(Shape):
     def __str__(self) -> str:
         return f"{self.name}({self.code})"
 
-    def save(self, *args, **kwargs):  # noqa: DJ012 - keeps the derived prefix true whoever saves
+    def save(self, *args, **kwargs):
+        # Keeps the derived prefix true whoever saves.
         self.prefix = scope_prefix(self.code, self.level)
         super().save(*args, **kwargs)
 

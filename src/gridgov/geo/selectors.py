@@ -78,13 +78,32 @@ def map_features(*, user: User, region: Region) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     if region.level == RegionLevel.COMMUNITY:
         for grid in region_grids(user=user, region=region):
-            features.append(_feature(grid, {"kind": grid.kind, "kind_label": grid.get_kind_display(), "is_grid": True}, tolerance))
+            features.append(
+                _feature(
+                    grid,
+                    {"kind": grid.kind, "kind_label": grid.get_kind_display(), "is_grid": True},
+                    tolerance,
+                )
+            )
     else:
         for child in region_children(user=user, region=region):
-            features.append(_feature(child, {"level": child.level, "level_label": child.get_level_display(), "is_grid": False}, tolerance))
+            features.append(
+                _feature(
+                    child,
+                    {"level": child.level, "level_label": child.get_level_display(), "is_grid": False},
+                    tolerance,
+                )
+            )
     return {
         "type": "FeatureCollection",
         "bbox": list(region.bbox),
         "features": features,
         "region": _feature(region, {"level": region.level}, tolerance),
     }
+
+
+def grids_feature_collection(*, user: User, region: Region) -> dict[str, Any]:
+    """The grids of a region the user may see, in the grid file format (import-grids reads it back)."""
+    from gridgov.geo.validation import feature_collection
+
+    return feature_collection(region_grids(user=user, region=region))
