@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from gridgov.core import clock
@@ -13,6 +14,13 @@ from gridgov.core.models import AuditAction, AuditLog
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
+    proxies = settings.PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        # Only the addresses our own proxies appended can be trusted; the rest the client wrote.
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

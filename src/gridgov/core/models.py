@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     ADMIN_CHANGE = "admin_change", "后台修改"
     ADMIN_DELETE = "admin_delete", "后台删除"
     TOKEN_CREATED = "token_created", "签发令牌"
+    TOKEN_REVOKED = "token_revoked", "吊销令牌"
     UNMASK = "unmask", "查看完整个人信息"
     IMPORT = "import", "数据导入"
 
