@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gridgov.accounts.urls")),
+    path("cases/", include("gridgov.cases.urls")),
     path("", include("gridgov.web.urls")),
 ]

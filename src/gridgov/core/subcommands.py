@@ -31,7 +31,9 @@ class GroupCommand(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
         for name, module in sorted(self._modules().items()):
-            p = sub.add_parser(name, help=getattr(module, "HELP", ""), description=getattr(module, "HELP", ""))
+            p = sub.add_parser(
+                name, help=getattr(module, "HELP", ""), description=getattr(module, "HELP", "")
+            )
             module.add_arguments(p)
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -7,4 +7,9 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"SITE_NAME": settings.GRIDGOV["SITE_NAME"]}
+    conf = settings.GRIDGOV
+    return {
+        "SITE_NAME": conf["SITE_NAME"],
+        "TILE_URL": conf["TILE_URL"],
+        "TILE_ATTRIBUTION": conf["TILE_ATTRIBUTION"],
+    }
