@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
+from gridgov.geo.api_layers import router as layers_router
+from gridgov.geo.api_locate import router as locate_router
+
 router = Router(tags=["geo"])
-
-
-def _assemble() -> None:
-    import importlib
-
-    for name in ("api_layers", "api_locate"):
-        try:
-            module = importlib.import_module(f"gridgov.geo.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gridgov.geo.{name}":
-                raise
-            continue
-        router.add_router("", module.router)
-
-
-_assemble()
+router.add_router("", layers_router)
+router.add_router("", locate_router)

@@ -22,6 +22,7 @@ from gridgov.core.errors import Conflict, InvalidInput
 from gridgov.core.models import AuditAction
 from gridgov.geo.boundaries import Boundary, area_m2, city_boundaries
 from gridgov.geo.enums import Crs, GeoSource, GridKind, RegionLevel
+from gridgov.geo.index import mark_stale as index_mark_stale
 from gridgov.geo.models import Grid, LayerVersion, Region, scope_prefix
 from gridgov.geo.synth import SynthGrid, SynthRegion, Unit, default_figures, synthesize
 from gridgov.geo.validation import FeatureError, GridErrorKind, validate_grid_collection
@@ -67,6 +68,9 @@ def layer_bump() -> int:
     now = clock.now()
     if not LayerVersion.objects.update(version=F("version") + 1, changed_at=now):
         LayerVersion.objects.create(version=1, changed_at=now)
+    # Bulk writes fire no save signals: tell this process's index at commit, so the writer's
+    # own next locate sees its change at once (other processes notice within a second).
+    transaction.on_commit(index_mark_stale)
     return LayerVersion.objects.values_list("version", flat=True).get()
 
 
