@@ -6,13 +6,18 @@ Every test runs inside a transaction that is rolled back, so the world stays as 
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 
 from gridgov.accounts.enums import GridDuty, Role
 from gridgov.accounts.models import Center, Department, GridStaff, User
+from gridgov.cases.models import Category
+from gridgov.cases.services.categories import categories_load
 from gridgov.geo.enums import RegionLevel
 from gridgov.geo.models import Grid, Region
 
@@ -20,21 +25,56 @@ TEST_GRIDS = int(os.environ.get("GRIDGOV_TEST_GRIDS", "120"))
 PASSWORD = "Test-Passw0rd!"
 
 
+def _build_city() -> None:
+    call_command(
+        "geo", "import-city", "甘肃省", "兰州市", "--grids", str(TEST_GRIDS), "--seed", "7", "--quiet"
+    )
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        call_command("geo", "import-city", "甘肃省", "兰州市", "--grids", str(TEST_GRIDS), "--seed", "7", "--quiet")
+        _build_city()
+
+
+@pytest.fixture
+def _city(django_db_blocker) -> None:
+    """Committed, outside any test transaction: a transactional test (the browser tests) ends
+    with a flush that empties every table, and the next test needs the city back."""
+    with django_db_blocker.unblock():
+        if not Region.objects.filter(level=RegionLevel.CITY).exists():
+            _build_city()
+        # The category taxonomy is data a migration loads; a flush empties it too.
+        if not Category.objects.exists():
+            categories_load()
+
+
+@functools.cache
+def _hash_for(hashers: tuple[str, ...]) -> str:
+    return make_password(PASSWORD)
+
+
+def _password_hash() -> str:
+    # A real hash, made once per hasher setting: hashing it again with Argon2 for each of ten
+    # personas in every test would cost seconds per test and prove nothing more. Keyed on the
+    # setting, because some modules switch to a fast hasher and the hash must fit the setting.
+    return _hash_for(tuple(settings.PASSWORD_HASHERS))
 
 
 def _center(region: Region) -> Center:
-    center, _ = Center.objects.get_or_create(region=region, defaults={"name": f"{region.name}社会治理综合指挥中心"})
+    center, _ = Center.objects.get_or_create(
+        region=region, defaults={"name": f"{region.name}社会治理综合指挥中心"}
+    )
     return center
 
 
-def make_user(username: str, role: Role, *, center: Center | None = None, department: Department | None = None,
-              **extra) -> User:
-    user = User(username=username, role=role, center=center, department=department, display_name=username, **extra)
-    user.set_password(PASSWORD)
+def make_user(
+    username: str, role: Role, *, center: Center | None = None, department: Department | None = None, **extra
+) -> User:
+    user = User(
+        username=username, role=role, center=center, department=department, display_name=username, **extra
+    )
+    user.password = _password_hash()
     user.save()
     return user
 
@@ -51,8 +91,11 @@ class World:
         grids = list(Grid.objects.filter(community=self.community).order_by("code"))
         if len(grids) < 2:
             # The smallest communities may hold one grid; take any community with two.
-            community = next(c for c in Region.objects.filter(level=RegionLevel.COMMUNITY, code__startswith=self.county.code)
-                             if c.grids.count() >= 2)
+            community = next(
+                c
+                for c in Region.objects.filter(level=RegionLevel.COMMUNITY, code__startswith=self.county.code)
+                if c.grids.count() >= 2
+            )
             self.community, self.township = community, community.parent
             grids = list(community.grids.order_by("code"))
         self.grid, self.other_grid = grids[0], grids[1]
@@ -60,21 +103,29 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(_city, db) -> World:
     return World()
 
 
 @pytest.fixture
 def housing_bureau(world) -> Department:
-    return Department.objects.create(region=world.county, code=f"{world.county.code}-ZJJ", name=f"{world.county.name}住建局",
-                                     short_name="住建局")
+    return Department.objects.create(
+        region=world.county,
+        code=f"{world.county.code}-ZJJ",
+        name=f"{world.county.name}住建局",
+        short_name="住建局",
+    )
 
 
 @pytest.fixture
 def personas(world, housing_bureau):
     """The people of DESIGN.md, each bound where they work."""
-    other_bureau = Department.objects.create(region=world.county, code=f"{world.county.code}-CGJ",
-                                             name=f"{world.county.name}城管局", short_name="城管局")
+    other_bureau = Department.objects.create(
+        region=world.county,
+        code=f"{world.county.code}-CGJ",
+        name=f"{world.county.name}城管局",
+        short_name="城管局",
+    )
     p = type("Personas", (), {})()
     p.grid_worker = make_user("gw", Role.GRID_WORKER, center=_center(world.community))
     GridStaff.objects.create(grid=world.grid, user=p.grid_worker, duty=GridDuty.WORKER)
@@ -88,3 +139,36 @@ def personas(world, housing_bureau):
     p.outsider = make_user("outsider", Role.DISPATCHER)
     p.admin = make_user("root", Role.ADMIN, is_superuser=True, is_staff=True)
     return p
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright cannot download its own browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
+    # around it are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=os.environ.get("GRIDGOV_CHROMIUM", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def browser_login(page, live_server, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login/" not in url)

@@ -27,7 +27,10 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     # 422 with the field paths and a readable message per field, not a bare pydantic dump.
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "query")), "message": e.get("msg")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", []) if p not in ("body", "query")),
+            "message": e.get("msg"),
+        }
         for e in exc.errors
     ]
     return api.create_response(
@@ -39,10 +42,14 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
 
 def _add_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.cases.api import router as cases_router
     from gridgov.geo.api import router as geo_router
+    from gridgov.notify.api import router as notify_router
 
     api.add_router("/geo", geo_router)
     api.add_router("/accounts", accounts_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/notify", notify_router)
 
 
 _add_routers()

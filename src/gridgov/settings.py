@@ -54,8 +54,21 @@ INSTALLED_APPS = [
     "gridgov.geo",
     "gridgov.accounts",
     "gridgov.sla",
+    "gridgov.cases",
     "gridgov.web",
+    "django_tasks",
+    "django_tasks_db",
+    "gridgov.notify",
 ]
+
+# Background work (docs/worker.md): Django's tasks API, rows in this database, run by
+# `gridgov worker`. A Redis or RabbitMQ backend is the scale-out path, not needed to start.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("GRIDGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -141,6 +154,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For;
+# 0 means no proxy (the socket's address). The audit log uses the same rule (core/audit.py).
+PROXY_COUNT = int(os.environ.get("GRIDGOV_PROXY_COUNT", "0"))
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
 
 # Idle sessions expire: a shared command-centre PC must not stay logged in overnight.
 SESSION_COOKIE_AGE = int(os.environ.get("GRIDGOV_SESSION_SECONDS", str(8 * 3600)))
@@ -172,6 +191,7 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 
 
 def _xstatic_dirs() -> list[tuple[str, str]]:
@@ -204,6 +224,8 @@ GRIDGOV = {
     "TILE_ATTRIBUTION": os.environ.get("GRIDGOV_TILE_ATTRIBUTION", ""),
     "SITE_NAME": os.environ.get("GRIDGOV_SITE_NAME", "市域社会治理平台"),
     "LOCATE_MAX_POINTS": 100_000,
+    # 三色管控: an open case turns yellow when this share of its time is used.
+    "YELLOW_SHARE": float(os.environ.get("GRIDGOV_YELLOW_SHARE", "0.8")),
 }
 
 LOGGING = {
