@@ -159,7 +159,9 @@ AXES_VERBOSE = False
 PROXY_COUNT = int(os.environ.get("GRIDGOV_PROXY_COUNT", "0"))
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 AXES_IPWARE_PROXY_ORDER = "right-most"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 # Idle sessions expire: a shared command-centre PC must not stay logged in overnight.
 SESSION_COOKIE_AGE = int(os.environ.get("GRIDGOV_SESSION_SECONDS", str(8 * 3600)))

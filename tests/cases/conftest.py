@@ -22,6 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 BEIJING = (116.397, 39.909)  # far outside Lanzhou
 
+
 def ring_for_tests() -> crypto.KeyRing:
     return crypto.KeyRing(keys=(b"k" * 32,), index_key=b"i" * 32)
 
