@@ -146,6 +146,13 @@ def test_the_case_page_is_scoped_and_masks_the_reporter(client, personas, seat, 
     assert "查看完整信息" in page and 'id="timeline"' in page and "登记" in page
 
 
+def test_a_case_without_reporter_details_offers_nothing_to_unmask(client, seat, world):
+    case = make_case(seat, world.grid, name="", phone="")
+    client.force_login(seat)
+    page = html(client.get(reverse("cases:detail", args=[case.number])))
+    assert 'id="reporter"' in page and "查看完整信息" not in page
+
+
 def test_the_case_page_offers_exactly_the_acts_this_user_may_take(
     client, personas, seat, housing_bureau, cases
 ):
