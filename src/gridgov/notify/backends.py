@@ -17,6 +17,7 @@ a message can be sent twice is between the provider accepting it and our row say
 
 from __future__ import annotations
 
+import abc
 import logging
 import os
 from dataclasses import dataclass
@@ -44,11 +45,11 @@ class DeliveryError(Exception):
         self.retry = retry
 
 
-class Backend:
+class Backend(abc.ABC):
     name = ""
 
-    def send(self, message: Message, *, user: Any) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def send(self, message: Message, *, user: Any) -> None: ...
 
 
 class LogBackend(Backend):
@@ -76,8 +77,10 @@ class SmsBackend(Backend):
             text += f" 事件编号 {message.case_number}"
         return text[: self.max_length]
 
+    @abc.abstractmethod
     def deliver(self, phone: str, text: str, *, reference: str) -> str:
-        raise NotImplementedError("an SMS backend implements deliver(phone, text, reference=)")
+        """Hand the text to the gateway; return the gateway's message id. A deployment subclasses
+        this for its own gateway and names the subclass in GRIDGOV_NOTIFY_BACKENDS."""
 
     def send(self, message: Message, *, user: Any) -> None:
         phone = self.phone_for(user)
