@@ -1,9 +1,10 @@
 """Cases and what hangs on them. Written only by the services (cases/services/*).
 
-For the background worker: `Case.is_open` with `due_at` (earliest running deadline) and
-`yellow_at` (when the colour turns yellow) are indexed together, so "what turns yellow or red
-by now" is one index range scan; `CaseEvent` ids only grow, so a reader that remembers the last
-id it handled reads the outbox with `id > last`.
+For the background worker: two partial indexes hold only the cases whose colour can still
+change (`due_at` of open cases not yet red, `yellow_at` of open green ones), so "what turns yellow
+or red by now" reads just those; `CaseEvent` ids only grow, so a reader that remembers the last
+id it handled reads the outbox with `id > last` (re-reading a short window: ids are handed out
+before commit on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -227,6 +228,20 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["is_open", "due_at"], name="case_open_due"),
             models.Index(fields=["is_open", "yellow_at"], name="case_open_yellow"),
+            # The deadline worker's two questions (selectors.cases_due), each matched exactly by
+            # a partial index: only the cases whose colour can still change are in them, so a
+            # range scan reads the due rows and nothing else, however many are already red or
+            # yellow. The conditions must stay identical to the selector's filters.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(is_open=True) & ~Q(colour=Colour.RED),
+                name="case_due_not_red",
+            ),
+            models.Index(
+                fields=["yellow_at"],
+                condition=Q(is_open=True, colour=Colour.GREEN),
+                name="case_yellow_green",
+            ),
             models.Index(fields=["owner_department", "status"], name="case_department_status"),
         ]
 

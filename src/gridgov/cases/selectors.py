@@ -187,10 +187,21 @@ def case_list_for(user: Any, filters: CaseFilters, *, now: datetime) -> QuerySet
 
 def cases_due(now: datetime) -> QuerySet[Case]:
     """Open cases whose colour is due to change by `now`: what the deadline worker refreshes.
-    Both halves are range scans on the (is_open, due_at) and (is_open, yellow_at) indexes."""
-    red = Q(is_open=True, due_at__lte=now) & ~Q(colour=Colour.RED)
-    yellow = Q(is_open=True, yellow_at__lte=now, colour=Colour.GREEN)
-    return Case.objects.filter(red | yellow).exclude(status=CaseStatus.SUSPENDED).order_by("due_at")
+
+    Two halves: not red yet and past the deadline (due to turn red), or still green and past
+    the yellow moment (due to turn yellow). Each half repeats, term for term, the condition of
+    its partial index (`case_due_not_red`, `case_yellow_green` in Case.Meta), so the database
+    answers with two range scans that touch only due rows (a bitmap OR on PostgreSQL, a
+    multi-index OR on SQLite); the cases already red or yellow are not in those indexes at all.
+    A suspended case has no `due_at` / `yellow_at` (clocks_recompute clears them), so neither
+    range reaches it; the status test is a guard on the few rows found.
+
+    Unordered on purpose (the model's default ordering is cleared): an ORDER BY due_at makes
+    PostgreSQL walk the whole (is_open, due_at) index in order instead. The worker orders the
+    few rows found itself (tasks.due_numbers)."""
+    red = Q(is_open=True) & ~Q(colour=Colour.RED) & Q(due_at__lte=now)
+    yellow = Q(is_open=True, colour=Colour.GREEN) & Q(yellow_at__lte=now)
+    return Case.objects.filter(red | yellow).exclude(status=CaseStatus.SUSPENDED).order_by()
 
 
 def notices_open_for(user: Any) -> QuerySet[Notice]:
