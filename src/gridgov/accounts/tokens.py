@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
-from datetime import timedelta
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from gridgov.accounts.models import ApiToken, User
 from gridgov.core import clock
@@ -16,6 +23,10 @@ from gridgov.core.models import AuditAction
 
 TOKEN_PREFIX = "ggv_"  # noqa: S105 - a marker that tells our tokens apart, not a secret
 MAX_DAYS = 3660
+# How long this process trusts a token it has looked up (docs/cases.md, "Caches"): a token
+# revoked by another process stops working here at most this long after the revocation.
+CACHE_SECONDS = 5.0
+CACHE_MAX = 10_000  # entries; past it the cache starts afresh
 
 
 def _digest(token: str) -> str:
@@ -61,6 +72,7 @@ def token_revoke(*, token: ApiToken, actor: User | None = None) -> bool:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     )
     if revoked:
+        _token_edited()
         audit_record(
             action=AuditAction.TOKEN_REVOKED,
             actor=actor,
@@ -75,6 +87,7 @@ def token_revoke(*, token: ApiToken, actor: User | None = None) -> bool:
 def token_revoke_all(*, user: User, actor: User | None = None) -> int:
     count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
     if count:
+        _token_edited()
         audit_record(
             action=AuditAction.TOKEN_REVOKED,
             actor=actor,
@@ -85,19 +98,90 @@ def token_revoke_all(*, user: User, actor: User | None = None) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class _Seen:
+    token_id: int
+    user_id: int
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    at: float  # cache clock when read
+
+
+# digest -> what the database said about the token, per process. Only live tokens are kept.
+_seen: dict[str, _Seen] = {}
+_seen_lock = threading.Lock()
+cache_clock: Callable[[], float] = time.monotonic  # a test may move it
+
+
+def token_cache_clear() -> None:
+    """Forget every token looked up: called on every edit of a token made in this process
+    (revocation included), at once and again when the edit commits."""
+    with _seen_lock:
+        _seen.clear()
+
+
+def _token_edited(sender: Any = None, **kwargs: Any) -> None:
+    token_cache_clear()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(token_cache_clear)
+
+
+post_save.connect(_token_edited, sender=ApiToken, dispatch_uid="gridgov.accounts.tokens.saved")
+post_delete.connect(_token_edited, sender=ApiToken, dispatch_uid="gridgov.accounts.tokens.deleted")
+
+
+def _look_up(digest: str) -> _Seen | None:
+    now = cache_clock()
+    seen = _seen.get(digest)
+    if seen is not None and now - seen.at < CACHE_SECONDS:
+        return seen
+    row = (
+        ApiToken.objects.filter(digest=digest, revoked_at__isnull=True)
+        .values_list("pk", "user_id", "expires_at", "last_used_at")
+        .first()
+    )
+    with _seen_lock:
+        if row is None:
+            _seen.pop(digest, None)
+            return None
+        seen = _Seen(*row, at=now)
+        if len(_seen) >= CACHE_MAX:
+            _seen.clear()
+        _seen[digest] = seen
+    return seen
+
+
 def token_user(token: str) -> User | None:
-    """The active user a token belongs to, or None. Expired and revoked tokens do not work."""
+    """The active user a token belongs to, or None. Expired and revoked tokens do not work.
+
+    The token itself is looked up at most once per CACHE_SECONDS per process (revocations made
+    in this process clear that cache at once); the user is read on every call, with the centre
+    or department and its region (not its boundary) that scope checks read next, so a stopped
+    user or a changed role takes effect at once."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = (
-        ApiToken.objects.select_related("user").filter(digest=_digest(token), revoked_at__isnull=True).first()
-    )
-    if row is None or not row.user.is_active:
+    digest = _digest(token)
+    seen = _look_up(digest)
+    if seen is None:
         return None
     now = clock.now()
-    if row.expires_at and row.expires_at <= now:
+    if seen.expires_at and seen.expires_at <= now:
+        return None
+    user = (
+        User.objects.select_related("center__region", "department__region")
+        .defer("center__region__boundary", "department__region__boundary")
+        .filter(pk=seen.user_id, is_active=True)
+        .first()
+    )
+    if user is None:
         return None
     # Touch at most once a minute: a hot API client must not turn every read into a write.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
+    if seen.last_used_at is None or now - seen.last_used_at > timedelta(minutes=1):
+        touched = ApiToken.objects.filter(pk=seen.token_id, revoked_at__isnull=True).update(last_used_at=now)
+        with _seen_lock:
+            if not touched:  # revoked or deleted meanwhile, unseen by this process
+                _seen.pop(digest, None)
+                return None
+            if _seen.get(digest) is seen:
+                _seen[digest] = dataclasses.replace(seen, last_used_at=now)
+    return user

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 
+from gridgov.cases import caches
 from gridgov.cases.enums import DONE_STATUSES, CaseStatus, ExtensionStatus, NoticeKind, Urgency
 from gridgov.cases.models import Case, CaseExtension, CasePause, Category, DeadlinePolicy, Notice
 from gridgov.sla.calendar import WorkCalendar
@@ -40,15 +40,18 @@ def yellow_share() -> float:
 
 def policy_for(*, category: Category, urgency: Urgency | str, level: str) -> Policy:
     """The most specific editable policy: own category before parent before any; then exact
-    urgency before any; then exact level before any. None at all: the 131 rule."""
+    urgency before any; then exact level before any. None at all: the 131 rule. Read from the
+    per-process snapshot of the policies (cases/caches.py: edits seen within a second)."""
+    by_category = caches.policies.get().by_category
+    if not by_category:
+        return RULE_131
     cats = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rows = list(
-        DeadlinePolicy.objects.filter(
-            Q(category_id__in=cats) | Q(category__isnull=True),
-            Q(urgency=urgency) | Q(urgency=""),
-            Q(level=level) | Q(level=""),
-        )
-    )
+    rows = [
+        p
+        for cat in (*cats, None)
+        for p in by_category.get(cat, ())
+        if p.urgency in (urgency, "") and p.level in (level, "")
+    ]
     if not rows:
         return RULE_131
 

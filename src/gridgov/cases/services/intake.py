@@ -1,5 +1,6 @@
 """Intake: one function for every channel. Locates, numbers, routes and starts the clocks of a
-new case, in one transaction, at most once per idempotency key."""
+new case: the reads first (mostly from per-process caches, cases/caches.py), then the numbering
+and the inserts in one transaction, at most once per idempotency key."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from django.utils import timezone
 
 from gridgov.accounts.enums import Role
 from gridgov.accounts.models import Center
+from gridgov.cases import caches
 from gridgov.cases.enums import CaseAction, CaseStatus, Channel, RoutingTarget, Urgency
-from gridgov.cases.models import Case, CaseEvent, Category, IdempotencyKey
+from gridgov.cases.models import Case, CaseEvent, Category, IdempotencyKey, RoutingRule
 from gridgov.cases.selectors import user_units_light
 from gridgov.cases.services.attachments import attachments_claim
 from gridgov.cases.services.clocks import clocks_recompute, policy_for
@@ -29,6 +31,7 @@ from gridgov.core.pii import normalize_phone
 from gridgov.geo.enums import Crs, RegionLevel
 from gridgov.geo.locate import locate_point
 from gridgov.geo.models import Grid, Region
+from gridgov.sla.policies import DeadlinePolicy as Policy
 
 INTAKE_ROLES = frozenset({Role.DISPATCHER, Role.LEADER, Role.GRID_WORKER, Role.GRID_HEAD, Role.POLICE})
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{8,128}$")
@@ -127,8 +130,8 @@ def _place(draft: CaseDraft, home: Region) -> Placed:
 
 
 def _validate(draft: CaseDraft) -> Category:
-    category = Category.objects.filter(code=draft.category_code, active=True).first()
-    if category is None:
+    category = caches.category_by_code(draft.category_code)  # per-process, fresh within a second
+    if category is None or not category.active:
         raise InvalidInput(
             f"事项分类 {draft.category_code} 不存在或已停用",
             f"no active category {draft.category_code}",
@@ -164,12 +167,30 @@ def _owner(*, actor, placed: Placed, rule) -> Center:
     return center_for(placed.chain, deepest=max(depth, 0)) or home
 
 
-def _create(*, actor, draft: CaseDraft, now: datetime) -> Case:
+@dataclass(frozen=True)
+class Plan:
+    """Everything intake decides from reads alone, before its transaction begins."""
+
+    category: Category
+    placed: Placed
+    rule: RoutingRule | None
+    owner: Center
+    policy: Policy
+
+
+def _plan(*, actor, draft: CaseDraft) -> Plan:
+    # Reads only (mostly from the per-process caches): done outside the transaction, so that on
+    # SQLite the write lock is held for the numbering and the inserts alone.
     category = _validate(draft)
     placed = _place(draft, actor.center.region)
     rule = routing_rule_for(category=category, region_ids=placed.chain)
     owner = _owner(actor=actor, placed=placed, rule=rule)
     policy = policy_for(category=category, urgency=draft.urgency, level=owner.region.level)
+    return Plan(category, placed, rule, owner, policy)
+
+
+def _create(*, actor, draft: CaseDraft, plan: Plan, now: datetime) -> Case:
+    category, placed, rule, owner, policy = plan.category, plan.placed, plan.rule, plan.owner, plan.policy
     case = Case(
         number=case_number_next(region_code=placed.number_region, day=timezone.localdate(now)),
         channel=draft.channel,
@@ -256,11 +277,21 @@ def case_create(*, actor: Any, draft: CaseDraft, idempotency_key: str, now: date
         return Case.objects.get(pk=row[1]), False
 
     try:
+        plan = _plan(actor=actor, draft=draft)
+    except InvalidInput:
+        # The first request with this key may have been valid when it came (a category retired
+        # since): its case is the answer, as before any check.
+        found = replay()
+        if found is None:
+            raise
+        return found
+
+    try:
         with transaction.atomic():
             found = replay()
             if found is not None:
                 return found
-            case = _create(actor=actor, draft=draft, now=now)
+            case = _create(actor=actor, draft=draft, plan=plan, now=now)
             IdempotencyKey.objects.create(
                 user=actor, key=idempotency_key, request_hash=fingerprint, case=case, created_at=now
             )

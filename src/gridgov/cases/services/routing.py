@@ -7,21 +7,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gridgov.accounts.models import Center
+from gridgov.cases import caches
 from gridgov.cases.models import Category, RoutingRule
 
 
 def routing_rule_for(*, category: Category, region_ids: Sequence[int]) -> RoutingRule | None:
-    """region_ids from the top of the tree down to the case's own region."""
-    categories = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rules = list(
-        RoutingRule.objects.filter(active=True, category_id__in=categories, region_id__in=region_ids)
-        .select_related("department__region", "center__region")
-        .defer("department__region__boundary", "center__region__boundary")
-    )
+    """region_ids from the top of the tree down to the case's own region. Read from the
+    per-process snapshot of the active rules (cases/caches.py: edits seen within a second)."""
+    rules = caches.routing_rules.get()
     if not rules:
         return None
-    depth = {rid: i for i, rid in enumerate(region_ids)}
-    return max(rules, key=lambda r: (depth[r.region_id], r.category_id == category.pk))
+    own, parent = category.pk, category.parent_id
+    # The deepest region with a rule wins; in one region the category's own rule before its parent's.
+    for region_id in reversed(region_ids):
+        rule = rules.get((region_id, own)) or (rules.get((region_id, parent)) if parent else None)
+        if rule is not None:
+            return rule
+    return None
 
 
 def center_for(region_ids: Sequence[int], *, deepest: int | None = None) -> Center | None:
