@@ -24,6 +24,11 @@ LOCK = ROOT / "requirements.lock"
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian packages for the browser tests; the CJK font makes Chinese pages render as text, not boxes.
 BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+# Chinese text drawn on the server (bulletin charts, PDFs) needs a CJK font too, demo included.
+FONT_PACKAGES = ["fonts-noto-cjk", "fonts-wqy-microhei"]
+NODE_PACKAGES = ["nodejs", "npm"]
+NPM_LOCK = ROOT / "package-lock.json"
+NPM_STAMP = ROOT / "node_modules" / ".package-lock.json"  # npm rewrites it on every install
 
 
 def say(msg: str) -> None:
@@ -53,15 +58,58 @@ def ensure_env() -> Path:
     return VENV / "bin"
 
 
+def _dpkg_missing(packages: list[str]) -> list[str]:
+    if not shutil.which("dpkg-query"):
+        return packages
+    missing = []
+    for name in packages:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True, check=False
+        )
+        if "install ok installed" not in out.stdout:
+            missing.append(name)
+    return missing
+
+
+_apt_updated = False
+
+
+def apt_install(packages: list[str], why: str) -> bool:
+    """Install Debian packages if we may; False when we cannot (not root, no apt)."""
+    global _apt_updated
+    missing = _dpkg_missing(packages)
+    if not missing:
+        return True
+    if not (shutil.which("apt-get") and os.geteuid() == 0):
+        return False
+    say(f"installing Debian packages {' '.join(missing)} ({why})")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if not _apt_updated:
+        run(["apt-get", "update", "-qq"], env=env)
+        _apt_updated = True
+    run(["apt-get", "install", "-y", "-qq", *missing], env=env)
+    return True
+
+
+def ensure_frontend() -> None:
+    """JS libraries (ECharts, idb-keyval) from the npm registry at build time, never a CDN."""
+    if NPM_STAMP.exists() and NPM_STAMP.stat().st_mtime >= NPM_LOCK.stat().st_mtime:
+        return
+    if not shutil.which("npm") and not apt_install(NODE_PACKAGES, "npm fetches the chart library"):
+        sys.exit(f"npm is needed to fetch the front-end libraries: install {' '.join(NODE_PACKAGES)}.")
+    say("installing front-end libraries from package-lock.json")
+    run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT)
+
+
+def ensure_fonts() -> None:
+    if not apt_install(FONT_PACKAGES, "Chinese text in charts and PDFs"):
+        say(f"warning: install {' '.join(FONT_PACKAGES)} or Chinese in charts and PDFs shows as boxes")
+
+
 def ensure_browser() -> None:
     if CHROMIUM.exists():
         return
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        say("installing Debian's chromium and a CJK font for the browser tests")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        run(["apt-get", "update", "-qq"], env=env)
-        run(["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES], env=env)
-    else:
+    if not apt_install(BROWSER_PACKAGES, "the browser tests"):
         sys.exit(
             "The browser tests need Chromium at /usr/bin/chromium: "
             f"install the Debian packages {' '.join(BROWSER_PACKAGES)} and run again."
@@ -75,6 +123,8 @@ def main(argv: list[str]) -> int:
         return 2
     what, rest = argv[0], argv[1:]
     bin_ = ensure_env()
+    ensure_frontend()
+    ensure_fonts()
     if what == "env":
         return 0
     if what == "demo":

@@ -59,6 +59,13 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "gridgov.notify",
+    "gridgov.stats",
+    "gridgov.dashboards",
+    "gridgov.reports",
+    "gridgov.registry",
+    "gridgov.field",
+    "gridgov.portal",
+    "gridgov.open311",
 ]
 
 # Background work (docs/worker.md): Django's tasks API, rows in this database, run by
@@ -201,7 +208,13 @@ def _xstatic_dirs() -> list[tuple[str, str]]:
     # on closed government networks.
     import xstatic.pkg.leaflet
 
-    return [("vendor/leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+    dirs = [("vendor/leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+    # npm packages, installed at build time by dev.py from package-lock.json (no CDN either).
+    node = BASE_DIR / "node_modules"
+    for prefix, sub in (("vendor/echarts", "echarts/dist"), ("vendor/idb-keyval", "idb-keyval/dist")):
+        if (node / sub).is_dir():
+            dirs.append((prefix, str(node / sub)))
+    return dirs
 
 
 STATICFILES_DIRS = _xstatic_dirs()

@@ -12,5 +12,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gridgov.accounts.urls")),
     path("cases/", include("gridgov.cases.urls")),
+    path("screen/", include("gridgov.dashboards.urls")),
+    path("bulletins/", include("gridgov.reports.urls")),
+    path("registry/", include("gridgov.registry.urls")),
+    path("field/", include("gridgov.field.urls")),
+    path("portal/", include("gridgov.portal.urls")),
+    path("open311/v2/", include("gridgov.open311.urls")),
     path("", include("gridgov.web.urls")),
 ]
