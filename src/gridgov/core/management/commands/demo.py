@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from importlib import import_module
 from typing import Any
 
 from django.core.management import call_command
@@ -17,6 +18,11 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from gridgov.geo.enums import RegionLevel
 from gridgov.geo.models import Grid, Region
+
+# Domains seeded after the cases, in this order; each has `demo.py` with
+# `seed_demo(*, city, now, out, options) -> list[str]` (lines to print under the logins), and each
+# seeder must be idempotent because this command runs on every start.
+DOMAIN_SEEDERS: list[str] = []
 
 DEMO_PASSWORD = os.environ.get("GRIDGOV_DEMO_PASSWORD", "Demo-Passw0rd!")
 # Lanzhou's own figure from the seeds (兰州 精准划分网格4417个).
@@ -36,6 +42,11 @@ class Command(BaseCommand):
             "--rebuild", action="store_true", help="wipe this database and build the demo again from scratch"
         )
         parser.add_argument("--cases", type=int, default=4000, help="demo cases over the last 90 days")
+        parser.add_argument(
+            "--full-size",
+            action="store_true",
+            help="base registers at the seeds' full size instead of 1:20 (slow: millions of rows)",
+        )
         parser.add_argument("--no-serve", action="store_true", help="build and print logins, then exit")
         parser.add_argument(
             "--no-simulate", action="store_true", help="serve without the live stream of cases"
@@ -55,7 +66,13 @@ class Command(BaseCommand):
         from gridgov.cases.demo import seed_demo_cases
         from gridgov.core import clock
 
-        seed_demo_cases(city=city, now=clock.now(), count=opts["cases"], out=self.stdout)
+        now = clock.now()
+        seed_demo_cases(city=city, now=now, count=opts["cases"], out=self.stdout)
+        notes: list[str] = []
+        for name in DOMAIN_SEEDERS:
+            # Each later domain seeds its own demo data through its own services.
+            module = import_module(f"gridgov.{name}.demo")
+            notes.extend(module.seed_demo(city=city, now=now, out=self.stdout, options=opts) or [])
         grids = Grid.objects.filter(code__startswith=city.prefix).count()
         url = f"http://{opts['bind']}/"
         self.stdout.write("")
@@ -70,6 +87,8 @@ class Command(BaseCommand):
         self.stdout.write("  登录 / logins:")
         for login in logins:
             self.stdout.write(f"    {login.username:<28} {login.description}")
+        for note in notes:
+            self.stdout.write(f"  {note}")
         self.stdout.write("")
         if opts["no_serve"]:
             return
