@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from gridgov.cases.enums import CaseAction
+from gridgov.cases.fanout import fan_out
 from gridgov.cases.models import CaseEvent, DeadlinePolicy, Notice
-from gridgov.cases.tasks import deadline_scan, fan_out, notify_fanout
+from gridgov.cases.tasks import deadline_scan, notify_fanout
 from gridgov.core import clock
 from gridgov.notify.models import Delivery, Notification, OutboxCursor
 from gridgov.notify.services import outbox_process
