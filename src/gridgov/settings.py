@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "gridgov.dashboards",
     "gridgov.reports",
     "gridgov.registry",
+    "gridgov.bulk",
     "gridgov.field",
     "gridgov.portal",
     "gridgov.open311",

@@ -15,6 +15,8 @@ urlpatterns = [
     path("screen/", include("gridgov.dashboards.urls")),
     path("bulletins/", include("gridgov.reports.urls")),
     path("registry/", include("gridgov.registry.urls")),
+    path("bulk/", include("gridgov.bulk.urls")),
+    path("audit/", include("gridgov.core.urls")),
     path("field/", include("gridgov.field.urls")),
     path("portal/", include("gridgov.portal.urls")),
     path("open311/v2/", include("gridgov.open311.urls")),
