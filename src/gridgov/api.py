@@ -42,7 +42,7 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
 
 # Each domain with an API has `api.py` defining `router`; its prefix is the domain's name.
 # Listed here rather than discovered, so the URL map is readable in one place.
-_ROUTED = ["geo", "accounts", "cases", "notify", "stats", "reports", "registry", "bulk", "field", "portal"]
+_ROUTED = ["geo", "accounts", "cases", "notify", "stats", "dashboards", "reports", "registry", "bulk", "field", "portal"]
 
 
 def _add_routers() -> None:
