@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -51,6 +53,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-simulate", action="store_true", help="serve without the live stream of cases"
         )
+        parser.add_argument("--no-worker", action="store_true", help="serve without the background worker")
         parser.add_argument("--bind", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -92,30 +95,31 @@ class Command(BaseCommand):
         self.stdout.write("")
         if opts["no_serve"]:
             return
-        simulator = None
+        helpers: list[subprocess.Popen[bytes]] = []
+        # The background worker: deadline scans, notifications, statistics, scheduled bulletins.
+        if not opts["no_worker"]:
+            self.stdout.write("  后台任务 / worker: gridgov worker, var/log/worker.log (--no-worker: off)")
+            helpers.append(self._spawn(["worker"]))
         if not opts["no_simulate"]:
             # A live stream of new cases and actions, so the queue and the screens move.
             self.stdout.write("  实时模拟 / live stream: gridgov cases simulate (--no-simulate to turn off)")
-            simulator = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "gridgov.cli",
-                    "cases",
-                    "simulate",
-                    "--rate",
-                    "0.2",
-                    "--city",
-                    city.name,
-                ],
-                stdout=subprocess.DEVNULL,
-            )
+            helpers.append(self._spawn(["cases", "simulate", "--rate", "0.2", "--city", city.name]))
         try:
             call_command("serve", bind=opts["bind"])
         finally:
-            if simulator is not None:
-                simulator.terminate()
-                simulator.wait(timeout=10)
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(timeout=10)
+
+    def _spawn(self, args: list[str]) -> subprocess.Popen[bytes]:
+        # Their logs go to var/log/, not over the server's request log in this terminal.
+        logs = Path(settings.VAR_DIR) / "log"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = (logs / f"{args[0]}.log").open("ab")
+        return subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+            [sys.executable, "-m", "gridgov.cli", *args], stdout=log, stderr=log
+        )
 
     def _city(self, opts: dict[str, Any]) -> Region:
         city = Region.objects.filter(level=RegionLevel.CITY, name=opts["city"]).first()
