@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -113,6 +114,81 @@ def test_two_dispatchers_accept_the_same_case_and_exactly_one_wins(world, reques
             ApiToken.objects.filter(user_id__in=user_ids).delete()
             AuditLog.objects.filter(actor_id__in=user_ids).delete()
             User.objects.filter(pk__in=user_ids).delete()
+            Center.objects.filter(pk=center_id, users__isnull=True).delete()
+
+        _in_own_thread(teardown)
+
+
+def test_two_requests_with_one_key_at_once_make_one_case_and_both_get_it(world, request):
+    """On PostgreSQL each request writes in autocommit (one statement, its own transaction): the
+    second waits on the first's key row, fails on it, and answers the first's case."""
+    lon, lat = inside(world.grid)
+    body = {
+        "channel": "hotline_12345", "category": "0101", "title": "同一来电重复提交",
+        "location": {"lon": lon, "lat": lat}, "reporter": {"name": "张三", "phone": "13812345678"},
+    }  # fmt: skip
+    if connection.vendor != "postgresql":
+        # One writer at a time: "at once" is one after the other, the second replays the first.
+        personas = request.getfixturevalue("personas")
+        from tests.cases.conftest import Api, ok
+
+        api = Api(personas.city_dispatcher)
+        first = ok(api.create(body, key="same-call-0001"), 201)
+        assert ok(api.create(body, key="same-call-0001"), 200)["number"] == first["number"]
+        assert Case.objects.count() == IdempotencyKey.objects.count() == 1
+        return
+
+    def setup():
+        center, _ = Center.objects.get_or_create(region=world.city, defaults={"name": "市中心"})
+        user = User.objects.create(username="same-key", role=Role.DISPATCHER, center=center)
+        return token_create(user=user), user.pk, center.pk
+
+    token, user_id, center_id = _in_own_thread(setup)
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def post() -> None:
+        try:
+            client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+            barrier.wait()
+            r = client.post(
+                "/api/v1/cases", json.dumps(body), content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY="same-call-0002",
+            )  # fmt: skip
+            answers.append((r.status_code, r.json().get("number", "")))
+        finally:
+            connections.close_all()
+
+    try:
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(code for code, _ in answers) == [200, 201]
+        assert answers[0][1] == answers[1][1] != ""
+        stored = _in_own_thread(
+            lambda: (
+                list(Case.objects.filter(created_by_id=user_id).values_list("number", flat=True)),
+                IdempotencyKey.objects.filter(user_id=user_id).count(),
+                CaseEvent.objects.filter(case__created_by_id=user_id).count(),
+            )
+        )
+        assert stored == ([answers[0][1]], 1, 1)
+    finally:
+
+        def teardown():
+            from gridgov.accounts.models import ApiToken
+            from gridgov.core.models import AuditLog
+
+            cases = Case.objects.filter(created_by_id=user_id)
+            IdempotencyKey.objects.filter(user_id=user_id).delete()
+            CaseEvent.objects.filter(case__in=cases).delete()
+            cases.delete()
+            CaseSequence.objects.all().delete()
+            ApiToken.objects.filter(user_id=user_id).delete()
+            AuditLog.objects.filter(actor_id=user_id).delete()
+            User.objects.filter(pk=user_id).delete()
             Center.objects.filter(pk=center_id, users__isnull=True).delete()
 
         _in_own_thread(teardown)

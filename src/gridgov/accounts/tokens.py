@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import secrets
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
-from gridgov.accounts.models import ApiToken, User
+from gridgov.accounts.models import ApiToken, Center, Department, User
 from gridgov.core import clock
 from gridgov.core.audit import audit_record
 from gridgov.core.errors import InvalidInput
 from gridgov.core.models import AuditAction
+from gridgov.geo.models import Region
 
 TOKEN_PREFIX = "ggv_"  # noqa: S105 - a marker that tells our tokens apart, not a secret
 MAX_DAYS = 3660
@@ -107,17 +109,27 @@ class _Seen:
     at: float  # cache clock when read
 
 
+@dataclass(frozen=True)
+class _Known:
+    row: tuple[Any, ...]  # the user's row as read by `_user_row`, every column
+    user: User  # built from that row, with its centre or department and region (no boundary)
+    at: float  # cache clock when built
+
+
 # digest -> what the database said about the token, per process. Only live tokens are kept.
 _seen: dict[str, _Seen] = {}
+# user id -> the user object last built for a token of that user (read-only: handed out as copies).
+_known: dict[int, _Known] = {}
 _seen_lock = threading.Lock()
 cache_clock: Callable[[], float] = time.monotonic  # a test may move it
 
 
 def token_cache_clear() -> None:
-    """Forget every token looked up: called on every edit of a token made in this process
-    (revocation included), at once and again when the edit commits."""
+    """Forget every token looked up and every user built: called on every edit of a token made
+    in this process (revocation included), at once and again when the edit commits."""
     with _seen_lock:
         _seen.clear()
+        _known.clear()
 
 
 def _token_edited(sender: Any = None, **kwargs: Any) -> None:
@@ -128,6 +140,13 @@ def _token_edited(sender: Any = None, **kwargs: Any) -> None:
 
 post_save.connect(_token_edited, sender=ApiToken, dispatch_uid="gridgov.accounts.tokens.saved")
 post_delete.connect(_token_edited, sender=ApiToken, dispatch_uid="gridgov.accounts.tokens.deleted")
+# The user's own row is compared on every call; its centre, department and their regions are
+# part of the built object, so an edit of one of those in this process drops what was built.
+for _model in (Center, Department, Region, User):
+    for _signal, _what in ((post_save, "saved"), (post_delete, "deleted")):
+        _signal.connect(
+            _token_edited, sender=_model, dispatch_uid=f"gridgov.accounts.tokens.{_model.__name__}_{_what}"
+        )
 
 
 def _look_up(digest: str) -> _Seen | None:
@@ -151,13 +170,62 @@ def _look_up(digest: str) -> _Seen | None:
     return seen
 
 
+_user_sql: str | None = None
+
+
+def _user_row(pk: int) -> tuple[Any, ...] | None:
+    """Every column of an active user's row, as stored: one plain statement, no ORM compile
+    (the ORM query with its joins costs more than a millisecond to build)."""
+    global _user_sql
+    if _user_sql is None:
+        qn = connection.ops.quote_name
+        cols = ", ".join(qn(str(f.column)) for f in User._meta.concrete_fields)
+        _user_sql = (
+            f"SELECT {cols} FROM {qn(User._meta.db_table)} "  # noqa: S608 - our own names
+            f"WHERE {qn(str(User._meta.pk.column))} = %s AND {qn('is_active')}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_user_sql, [pk])
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)
+
+
+def _user(pk: int) -> User | None:
+    """The active user with its centre or department and region (not its boundary), which scope
+    checks read next. The user's row is read on every call, so a stopped user, a changed role or
+    binding takes effect at once; the object is built again only when that row changed or the
+    built one is older than CACHE_SECONDS (the centre, department and regions it carries)."""
+    row = _user_row(pk)
+    if row is None:
+        return None
+    now = cache_clock()
+    known = _known.get(pk)
+    if known is None or known.row != row or now - known.at >= CACHE_SECONDS:
+        user = (
+            User.objects.select_related("center__region", "department__region")
+            .defer("center__region__boundary", "department__region__boundary")
+            .filter(pk=pk, is_active=True)
+            .first()
+        )
+        if user is None:
+            return None
+        # Stamped with the row read before the build: a change in between is seen next call.
+        known = _Known(row, user, now)
+        with _seen_lock:
+            if len(_known) >= CACHE_MAX:
+                _known.clear()
+            _known[pk] = known
+    # A copy per call (its own relation cache): a request may annotate its user; the centre,
+    # department and regions it carries are shared and read-only.
+    return copy.copy(known.user)
+
+
 def token_user(token: str) -> User | None:
     """The active user a token belongs to, or None. Expired and revoked tokens do not work.
 
     The token itself is looked up at most once per CACHE_SECONDS per process (revocations made
-    in this process clear that cache at once); the user is read on every call, with the centre
-    or department and its region (not its boundary) that scope checks read next, so a stopped
-    user or a changed role takes effect at once."""
+    in this process clear that cache at once); the user's row is read on every call (`_user`),
+    so a stopped user or a changed role takes effect at once."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     digest = _digest(token)
@@ -167,12 +235,7 @@ def token_user(token: str) -> User | None:
     now = clock.now()
     if seen.expires_at and seen.expires_at <= now:
         return None
-    user = (
-        User.objects.select_related("center__region", "department__region")
-        .defer("center__region__boundary", "department__region__boundary")
-        .filter(pk=seen.user_id, is_active=True)
-        .first()
-    )
+    user = _user(seen.user_id)
     if user is None:
         return None
     # Touch at most once a minute: a hot API client must not turn every read into a write.

@@ -1,5 +1,5 @@
 """Per-process caches of the small configuration tables intake reads on every call: categories
-(by code), routing rules (by region × category) and deadline policies.
+(by code, and by id for the deadline worker), routing rules (by region × category) and deadline policies.
 
 Each table is read whole (a few hundred rows at most) into a snapshot that is trusted for
 `TTL_SECONDS` (1 s) and then read again: an edit made by another process (another web worker,
@@ -94,6 +94,10 @@ def _categories() -> dict[str, Category]:
     return {c.code: c for c in Category.objects.all()}
 
 
+def _categories_by_id() -> dict[int, Category]:
+    return {c.pk: c for c in Category.objects.all()}
+
+
 def _rules() -> dict[tuple[int, int], RoutingRule]:
     rows = (
         RoutingRule.objects.filter(active=True)
@@ -116,13 +120,18 @@ def _policies() -> Policies:
 
 
 categories: Snapshot[dict[str, Category]] = Snapshot("categories", _categories)
+categories_by_id: Snapshot[dict[int, Category]] = Snapshot("categories_by_id", _categories_by_id)
 routing_rules: Snapshot[dict[tuple[int, int], RoutingRule]] = Snapshot("routing_rules", _rules)
 policies: Snapshot[Policies] = Snapshot("policies", _policies)
-ALL = (categories, routing_rules, policies)
+ALL = (categories, categories_by_id, routing_rules, policies)
 
 
 def category_by_code(code: str) -> Category | None:
     return categories.get().get(code)
+
+
+def category_by_id(pk: int) -> Category | None:
+    return categories_by_id.get().get(pk)
 
 
 def caches_clear() -> None:
@@ -137,6 +146,7 @@ def _category_changed(sender: Any, **kwargs: Any) -> None:
     # Rules and policies hold their category's id only, but a deleted category takes its rules
     # and policies with it (CASCADE, each with its own signal); a renamed one changes nothing there.
     categories.edited()
+    categories_by_id.edited()
 
 
 def _rule_changed(sender: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ extension lengthens the finish clock. Durations are copied from the policy at in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +19,15 @@ from gridgov.cases import caches
 from gridgov.cases.enums import DONE_STATUSES, CaseStatus, ExtensionStatus, NoticeKind, Urgency
 from gridgov.cases.models import Case, CaseExtension, CasePause, Category, DeadlinePolicy, Notice
 from gridgov.sla.calendar import WorkCalendar
-from gridgov.sla.deadlines import active_time, add_business_time, colour_for, deadline_with_pauses
+from gridgov.sla.deadlines import (
+    _advance,
+    _measure,
+    active_time,
+    add_business_time,
+    colour_for,
+    deadline_with_pauses,
+    merge_pauses,
+)
 from gridgov.sla.durations import Duration
 from gridgov.sla.enums import Colour, DurationUnit
 from gridgov.sla.policies import RULE_131
@@ -38,14 +47,16 @@ def yellow_share() -> float:
     return float(getattr(settings, "GRIDGOV", {}).get("YELLOW_SHARE", 0.8))
 
 
-def policy_for(*, category: Category, urgency: Urgency | str, level: str) -> Policy:
-    """The most specific editable policy: own category before parent before any; then exact
-    urgency before any; then exact level before any. None at all: the 131 rule. Read from the
-    per-process snapshot of the policies (cases/caches.py: edits seen within a second)."""
+def policy_row_for(
+    *, category_id: int, parent_id: int | None, urgency: Urgency | str, level: str
+) -> DeadlinePolicy | None:
+    """The most specific editable policy row: own category before parent before any; then exact
+    urgency before any; then exact level before any. Read from the per-process snapshot of the
+    policies (cases/caches.py: edits seen within a second)."""
     by_category = caches.policies.get().by_category
     if not by_category:
-        return RULE_131
-    cats = [category.pk] + ([category.parent_id] if category.parent_id else [])
+        return None
+    cats = [category_id] + ([parent_id] if parent_id else [])
     rows = [
         p
         for cat in (*cats, None)
@@ -53,32 +64,52 @@ def policy_for(*, category: Category, urgency: Urgency | str, level: str) -> Pol
         if p.urgency in (urgency, "") and p.level in (level, "")
     ]
     if not rows:
-        return RULE_131
+        return None
 
     def rank(p: DeadlinePolicy) -> tuple[int, int, int]:
-        cat = 2 if p.category_id == category.pk else 1 if p.category_id else 0
+        cat = 2 if p.category_id == category_id else 1 if p.category_id else 0
         return (cat, p.urgency != "", p.level != "")
 
-    return max(rows, key=rank).as_policy()
+    return max(rows, key=rank)
 
 
-def _stops(case: Case, now: datetime) -> tuple[list[tuple[datetime, datetime]], list[Duration]]:
-    """The stretches the clocks stood still (suspensions, extension requests while they waited)
-    and the approved extensions, oldest first: one read of each table, as plain values."""
+def policy_for(*, category: Category, urgency: Urgency | str, level: str) -> Policy:
+    """The durations of the most specific policy (`policy_row_for`); none at all: the 131 rule."""
+    row = policy_row_for(category_id=category.pk, parent_id=category.parent_id, urgency=urgency, level=level)
+    return RULE_131 if row is None else row.as_policy()
+
+
+Stops = tuple[list[tuple[datetime, datetime]], list[Duration]]
+
+
+def stops_for(case_ids: Sequence[int], now: datetime) -> dict[int, Stops]:
+    """Per case: the stretches its clocks stood still (suspensions, extension requests while
+    they waited) and its approved extensions, oldest first. One read of each table for all the
+    cases, as plain values."""
+    found: dict[int, Stops] = {pk: ([], []) for pk in case_ids}
+    if not found:
+        return found
+    for case_id, a, b in (
+        CasePause.objects.filter(case_id__in=found)
+        .order_by("pk")
+        .values_list("case_id", "started_at", "ended_at")
+    ):
+        found[case_id][0].append((a, b or now))
+    for case_id, requested, decided, status, amount, unit in (
+        CaseExtension.objects.filter(case_id__in=found)
+        .order_by("pk")
+        .values_list("case_id", "requested_at", "decided_at", "status", "amount", "unit")
+    ):
+        found[case_id][0].append((requested, decided or now))
+        if status == ExtensionStatus.APPROVED:
+            found[case_id][1].append(Duration(amount, DurationUnit(unit)))
+    return {pk: ([(a, max(a, b)) for a, b in pauses], ext) for pk, (pauses, ext) in found.items()}
+
+
+def _stops(case: Case, now: datetime) -> Stops:
     if case.pk is None:
         return [], []
-    pauses = [
-        (a, b or now)
-        for a, b in CasePause.objects.filter(case_id=case.pk).values_list("started_at", "ended_at")
-    ]
-    extensions: list[Duration] = []
-    for requested, decided, status, amount, unit in CaseExtension.objects.filter(case_id=case.pk).values_list(
-        "requested_at", "decided_at", "status", "amount", "unit"
-    ):
-        pauses.append((requested, decided or now))
-        if status == ExtensionStatus.APPROVED:
-            extensions.append(Duration(amount, DurationUnit(unit)))
-    return [(a, max(a, b)) for a, b in pauses], extensions
+    return stops_for([case.pk], now)[case.pk]
 
 
 def _share_moment(
@@ -88,24 +119,39 @@ def _share_moment(
     share: float,
     cal: WorkCalendar,
 ) -> datetime:
-    """The first minute at which `share` of the clock's time is used, as colour_for counts it."""
-    business = active_time(start, deadline, pauses, calendar=cal) > timedelta()
-    total = active_time(start, deadline, pauses, calendar=cal, business=business)
+    """The first moment at which `share` of the clock's time is used, as colour_for counts it:
+    walked forward from `start` over the running stretches between the pauses (one pass over
+    the calendar, not a search), then checked with colour_for's own measure."""
+    total = active_time(start, deadline, pauses, calendar=cal)
+    business = total > timedelta()
+    if not business:
+        total = active_time(start, deadline, pauses, calendar=cal, business=False)
     if total <= timedelta():
         return deadline
     target = total * share
-    lo, hi = start, deadline
-    while hi - lo > timedelta(minutes=1):
-        mid = lo + (hi - lo) / 2
-        if active_time(start, mid, pauses, calendar=cal, business=business) >= target:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    moment, remaining = start, target
+    for p_from, p_to in merge_pauses(pauses):
+        if p_to <= moment:
+            continue
+        if p_from > moment:
+            reached = _advance(moment, remaining, business=business, calendar=cal)
+            if reached <= p_from:
+                moment = reached
+                remaining = timedelta()
+                break
+            remaining -= _measure(moment, p_from, business=business, calendar=cal)
+        moment = p_to
+    if remaining > timedelta():
+        moment = _advance(moment, remaining, business=business, calendar=cal)
+    # Rounding of `total * share` to the microsecond: never answer a moment that is still green.
+    while moment < deadline and active_time(start, moment, pauses, calendar=cal, business=business) < target:
+        moment += timedelta(seconds=1)
+    return min(moment, deadline)
 
 
-def clocks_recompute(case: Case, *, now: datetime) -> tuple[str, str]:
-    """Set the case's due times, yellow time and colour (not saved). Returns (old, new) colour."""
+def clocks_recompute(case: Case, *, now: datetime, stops: Stops | None = None) -> tuple[str, str]:
+    """Set the case's due times, yellow time and colour (not saved). Returns (old, new) colour.
+    `stops`: the case's pauses and extensions when the caller read them already (`stops_for`)."""
     old = case.colour
     case.is_open = case.status not in DONE_STATUSES
     if not case.is_open:
@@ -113,7 +159,7 @@ def clocks_recompute(case: Case, *, now: datetime) -> tuple[str, str]:
         case.colour = ""
         return old, case.colour
     cal = current_calendar()
-    pauses, extensions = _stops(case, now)
+    pauses, extensions = _stops(case, now) if stops is None else stops
     contact, finish, feedback = (
         Duration.parse(case.policy_contact),
         Duration.parse(case.policy_finish),
@@ -135,7 +181,14 @@ def clocks_recompute(case: Case, *, now: datetime) -> tuple[str, str]:
     elif case.feedback_due_at is not None:
         running.append((case.finished_at, case.feedback_due_at))
     share = yellow_share()
-    colours = [colour_for(now, s, d, calendar=cal, yellow_share=share, pauses=pauses) for s, d in running]
+    # A clock that has not started yet has used none of its time: green unless already past its
+    # deadline (colour_for's answer, without measuring; every new case is here).
+    colours = [
+        (Colour.RED if now > d else Colour.GREEN)
+        if now <= s
+        else colour_for(now, s, d, calendar=cal, yellow_share=share, pauses=pauses)
+        for s, d in running
+    ]
     case.colour = max(colours, key=_SEVERITY.__getitem__) if colours else Colour.GREEN
     case.due_at = min((d for _, d in running), default=None)
     case.yellow_at = min((_share_moment(s, d, pauses, share, cal) for s, d in running), default=None)
@@ -145,13 +198,14 @@ def clocks_recompute(case: Case, *, now: datetime) -> tuple[str, str]:
     return old, case.colour
 
 
-def notice_issue(
+def notice_build(
     *, case: Case, kind: NoticeKind, now: datetime, text: str = "", issued_by=None, to_department=None,
     respond_by: datetime | None = None,
 ) -> Notice:  # fmt: skip
+    """A sheet for the case's owner, not saved."""
     # By id: the case's owner need not be loaded to address a sheet to it.
     department_id = to_department.pk if to_department is not None else case.owner_department_id
-    return Notice.objects.create(
+    return Notice(
         case=case,
         kind=kind,
         to_center_id=None if department_id else case.owner_center_id,
@@ -163,10 +217,31 @@ def notice_issue(
     )
 
 
-def colour_notices(*, case: Case, old: str, new: str, now: datetime) -> list[Notice]:
-    """Yellow brings a warning sheet, red a supervision sheet, each once per turn of colour."""
+def notice_issue(
+    *, case: Case, kind: NoticeKind, now: datetime, text: str = "", issued_by=None, to_department=None,
+    respond_by: datetime | None = None,
+) -> Notice:  # fmt: skip
+    notice = notice_build(
+        case=case, kind=kind, now=now, text=text, issued_by=issued_by, to_department=to_department,
+        respond_by=respond_by,
+    )  # fmt: skip
+    notice.save()
+    return notice
+
+
+def colour_notice_build(*, case: Case, old: str, new: str, now: datetime) -> Notice | None:
+    """Yellow brings a warning sheet, red a supervision sheet, each once per turn of colour
+    (not saved)."""
     if new == old or new not in (Colour.YELLOW, Colour.RED):
-        return []
+        return None
     kind = NoticeKind.WARNING if new == Colour.YELLOW else NoticeKind.SUPERVISION
     text = "时限已用去大部分,请加快办理" if new == Colour.YELLOW else "已超期,请立即办理并说明原因"
-    return [notice_issue(case=case, kind=kind, now=now, text=text)]
+    return notice_build(case=case, kind=kind, now=now, text=text)
+
+
+def colour_notices(*, case: Case, old: str, new: str, now: datetime) -> list[Notice]:
+    notice = colour_notice_build(case=case, old=old, new=new, now=now)
+    if notice is None:
+        return []
+    notice.save()
+    return [notice]
