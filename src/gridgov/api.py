@@ -42,7 +42,10 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
 
 # Each domain with an API has `api.py` defining `router`; its prefix is the domain's name.
 # Listed here rather than discovered, so the URL map is readable in one place.
-_ROUTED = ["geo", "accounts", "cases", "notify", "stats", "dashboards", "reports", "registry", "bulk", "field", "portal"]
+_ROUTED = [
+    "geo", "accounts", "cases", "notify", "stats", "dashboards", "reports", "registry", "bulk", "field",
+    "portal",
+]  # fmt: skip
 
 
 def _add_routers() -> None:
@@ -51,6 +54,9 @@ def _add_routers() -> None:
     for name in _ROUTED:
         module = import_module(f"gridgov.{name}.api")
         api.add_router(f"/{name}", module.router)
+    # Reading attachments back (GET /cases/attachments/{id}[/thumbnail]), beside the cases
+    # router's upload (POST /cases/attachments); scoped like the case.
+    api.add_router("/cases/attachments", import_module("gridgov.cases.api_files").router)
 
 
 _add_routers()

@@ -139,3 +139,20 @@ def test_demo_people_have_plausible_chinese_names_that_stay_the_same(world):
     User.objects.all().delete()
     seed_demo_accounts(city=world.city, password=DEMO_PASSWORD)
     assert dict(User.objects.values_list("username", "display_name")) == first
+
+
+def test_every_demo_user_gets_a_synthetic_phone_and_a_rerun_fills_older_ones(world):
+    from gridgov.accounts.demo import demo_phone
+    from gridgov.accounts.services import phone_check
+
+    seed_demo_accounts(city=world.city, password=DEMO_PASSWORD)
+    desk = User.objects.get(username="city_dispatcher")
+    assert desk.phone == demo_phone("city_dispatcher") == phone_check(desk.phone)
+    assert desk.phone.startswith("1990")
+    assert not User.objects.filter(username__startswith="gw_", phone_index="").exists()
+    # A user seeded before users had phones gets one on the next run.
+    User.objects.filter(pk=desk.pk).update(phone="", phone_index="")
+    seed_demo_accounts(city=world.city, password=DEMO_PASSWORD)
+    desk.refresh_from_db()
+    assert desk.phone == demo_phone("city_dispatcher")
+    assert desk in User.objects.filter(phone_index=User._meta.get_field("phone").index_for(desk.phone))

@@ -299,3 +299,57 @@ def test_two_acts_on_a_stale_version_lose(world, personas, desk, monday):
     ok(desk.act(number, "accept", expected_version=1))
     response = desk.act(number, "contact", expected_version=1)
     assert response.status_code == 409 and response.json()["code"] == "stale_version"
+
+
+def test_an_escalated_case_takes_the_deadline_policy_of_its_new_level_and_the_event_says_so(
+    world, personas, monday
+):
+    from datetime import datetime
+
+    from gridgov.accounts.models import Center
+    from gridgov.cases.models import DeadlinePolicy
+    from gridgov.sla.enums import DurationUnit
+    from tests.cases.conftest import SHANGHAI
+    from tests.conftest import make_user
+
+    DeadlinePolicy.objects.create(level="county", finish_amount=10, finish_unit=DurationUnit.WORKDAYS)
+    DeadlinePolicy.objects.create(level="city", finish_amount=15, finish_unit=DurationUnit.WORKDAYS)
+    number = ok(Api(personas.grid_worker).create(case_body(world, channel="grid_worker")), 201)["number"]
+    case = case_of(number)
+    # Registered Monday 2 March 09:00 at the community: the 131 rule, 3 working days.
+    assert (case.level, case.policy_finish) == ("community", "3wd")
+    assert case.finish_due_at == datetime(2026, 3, 5, 9, 0, tzinfo=SHANGHAI)
+    community_desk = make_user("comm-desk", "dispatcher", center=Center.objects.get(region=world.community))
+    county_desk = make_user("county-desk", "dispatcher", center=Center.objects.get(region=world.county))
+    ok(Api(community_desk).act(number, "escalate", reason="社区无力解决"))
+    assert case_of(number).policy_finish == "3wd"  # no township policy: still the 131 rule
+    ok(Api(personas.township_dispatcher).act(number, "escalate", reason="需区级协调"))
+    case = case_of(number)
+    assert (case.level, case.policy_finish) == ("county", "10wd")
+    assert case.finish_due_at == datetime(2026, 3, 16, 9, 0, tzinfo=SHANGHAI)
+    event = CaseEvent.objects.filter(case=case, action="escalate").latest("id")
+    assert event.data["policy"] == {
+        "old": {"contact": "1wh", "finish": "3wd", "feedback": "1wd"},
+        "new": {"contact": "1wh", "finish": "10wd", "feedback": "1wd"},
+    }
+    assert event.data["deadlines"]["old"]["finish"] == "2026-03-05T09:00:00+08:00"
+    assert event.data["deadlines"]["new"]["finish"] == "2026-03-16T09:00:00+08:00"
+    assert event.data["deadlines"]["new"]["contact"] == event.data["deadlines"]["old"]["contact"]
+    # Sent back down, it takes the lower level's policy again.
+    ok(Api(county_desk).act(number, "send_down", region_code=world.township.code))
+    case = case_of(number)
+    assert (case.level, case.policy_finish) == ("township", "3wd")
+    assert case.finish_due_at == datetime(2026, 3, 5, 9, 0, tzinfo=SHANGHAI)
+    event = CaseEvent.objects.filter(case=case, action="send_down").latest("id")
+    assert event.data["deadlines"] == {
+        "old": {
+            "contact": "2026-03-02T10:00:00+08:00",
+            "finish": "2026-03-16T09:00:00+08:00",
+            "feedback": None,
+        },
+        "new": {
+            "contact": "2026-03-02T10:00:00+08:00",
+            "finish": "2026-03-05T09:00:00+08:00",
+            "feedback": None,
+        },
+    }

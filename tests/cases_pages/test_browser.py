@@ -154,3 +154,73 @@ def test_a_handler_opens_its_inbox_and_reports_back_from_the_case_page(
     assert Case.objects.get(pk=case.pk).status == CaseStatus.REPORTED
     assert "已组织维修" in page.locator("#timeline").inner_text()
     page.screenshot(path=shot("cases-detail"), full_page=True)
+
+
+def test_a_seat_agent_attaches_a_photo_at_intake_and_the_case_page_shows_and_downloads_it(
+    _city, live_server, page, seat, world
+):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 120, 200)).save(buf, "PNG")
+    photo = buf.getvalue()
+    browser_login(page, live_server, seat.username)
+    page.goto(f"{live_server.url}{reverse('cases:new')}")
+    page.wait_for_selector("#map.ready")
+    page.locator("#phone").fill("13812345678")
+    page.locator("#category-search").fill("房屋安全")
+    page.locator("#title").fill("墙体开裂(附照片)")
+    page.locator("#address").fill("幸福小区五单元")
+    # A file of a type the platform does not take is refused before anything is sent.
+    page.locator("#files").set_input_files(
+        [{"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" * 40}]
+    )
+    assert "类型不支持" in page.locator("#file-error").inner_text()
+    page.locator("#title").press("Control+Enter")
+    page.wait_for_selector("#intake-error:not([hidden])")
+    assert "附件有误" in page.locator("#intake-error").inner_text()
+    assert not Case.objects.filter(title="墙体开裂(附照片)").exists()
+    page.locator("#files").set_input_files(
+        [{"name": "现场照片.png", "mimeType": "image/png", "buffer": photo}]
+    )
+    assert (
+        page.locator("#file-error").inner_text() == ""
+        and "现场照片.png" in page.locator("#file-list").inner_text()
+    )
+    page.screenshot(path=shot("cases-intake-attachment"), full_page=True)
+    page.locator("#title").press("Control+Enter")
+    page.wait_for_selector("#done:not([hidden])")
+    number = page.locator("#new-number").inner_text()
+    case = Case.objects.get(number=number)
+    assert [a.name for a in case.attachments.all()] == ["现场照片.png"]
+
+    page.locator("#new-open").click()
+    page.wait_for_selector("#attachments img")
+    # The thumbnail really loaded (scoped endpoint, same session), on the list and the timeline.
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#attachments img'))"
+        ".every((i) => i.complete && i.naturalWidth > 0)"
+    )
+    assert page.locator("#timeline img").count() == 1
+    with page.expect_download() as info:
+        page.locator("#attachments a.download").first.click()
+    download = info.value
+    assert download.suggested_filename == "现场照片.png"
+    assert Path(download.path()).read_bytes() == photo
+
+    # An act carries a document too: accepting with a PDF shows it on the timeline.
+    form = page.locator('form[data-act="accept"]')
+    form.locator("textarea[name=note]").fill("已受理,附来电记录")
+    form.locator("input[type=file]").set_input_files(
+        [{"name": "来电记录.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%test\n"}]
+    )
+    form.locator("button[type=submit]").click()
+    page.wait_for_function("document.getElementById('case-status').textContent.includes('已受理')")
+    assert "来电记录.pdf" in page.locator("#timeline").inner_text()
+    assert sorted(a.name for a in Case.objects.get(pk=case.pk).attachments.all()) == [
+        "来电记录.pdf",
+        "现场照片.png",
+    ]
+    page.screenshot(path=shot("cases-detail-attachments"), full_page=True)

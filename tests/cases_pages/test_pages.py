@@ -153,6 +153,33 @@ def test_a_case_without_reporter_details_offers_nothing_to_unmask(client, seat, 
     assert 'id="reporter"' in page and "查看完整信息" not in page
 
 
+def test_an_anonymous_report_offers_nothing_to_unmask(client, seat, world):
+    from gridgov.cases.services import CaseDraft, case_create
+    from gridgov.core import clock
+    from tests.cases_pages.conftest import inside
+
+    lon, lat = inside(world.grid)
+    draft = CaseDraft(
+        channel="hotline_12345", category_code="0101", title="匿名反映噪音", lon=lon, lat=lat,
+        reporter_anonymous=True,
+    )  # fmt: skip
+    case, _ = case_create(actor=seat, draft=draft, idempotency_key="pages-anon-0001", now=clock.now())
+    client.force_login(seat)
+    page = html(client.get(reverse("cases:detail", args=[case.number])))
+    assert "匿名" in page and "查看完整信息" not in page and 'id="unmask"' not in page
+
+
+def test_the_inbox_and_supervision_tabs_fall_back_to_their_default_on_an_unknown_tab(
+    client, personas, seat, cases
+):
+    client.force_login(personas.county_leader)
+    page = html(client.get(reverse("cases:supervision") + "?list=nonsense"))
+    assert 'data-tab="all" aria-current="page"' in page
+    client.force_login(personas.housing_handler)
+    page = html(client.get(reverse("cases:inbox") + "?box=nonsense"))
+    assert 'data-tab="todo" aria-current="page"' in page
+
+
 def test_the_case_page_offers_exactly_the_acts_this_user_may_take(
     client, personas, seat, housing_bureau, cases
 ):

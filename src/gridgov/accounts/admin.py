@@ -14,6 +14,7 @@ from gridgov.accounts.admin_forms import GridStaffForm, GridStaffFormSet, UserAd
 from gridgov.accounts.models import ApiToken, Center, Department, GridStaff, User
 from gridgov.accounts.tokens import token_revoke
 from gridgov.core import clock
+from gridgov.core.pii import mask_phone
 from gridgov.geo.enums import RegionLevel
 
 
@@ -99,7 +100,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
     inlines = (GridStaffOfUserInline,)
-    list_display = ("username", "display_name", "role", "unit_name", "is_active", "is_staff", "last_login")
+    list_display = (
+        "username", "display_name", "role", "unit_name", "phone_masked",
+        "is_active", "is_staff", "last_login",
+    )  # fmt: skip
     list_filter = ("role", UnitLevelFilter, "is_active", "is_staff", "is_superuser")
     search_fields = ("username", "display_name", "center__name", "department__name", "center__region__code")
     list_select_related = ("center", "department")
@@ -108,6 +112,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("身份与隶属", {"fields": ("display_name", "role", "center", "department", "email")}),
+        ("联系方式", {"fields": ("new_phone", "clear_phone")}),
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("时间", {"fields": ("last_login", "date_joined")}),
     )
@@ -125,6 +130,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
                     "role",
                     "center",
                     "department",
+                    "new_phone",
                 ),
             },
         ),
@@ -134,6 +140,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     @admin.display(description="所属单位")
     def unit_name(self, obj: User) -> str:
         return str(obj.unit or "—")
+
+    @admin.display(description="手机号码")
+    def phone_masked(self, obj: User) -> str:
+        return mask_phone(obj.phone) or "—"
 
 
 @admin.register(GridStaff)

@@ -128,6 +128,22 @@ def _handler_username(code: str) -> str:
 
 
 @transaction.atomic
+def demo_phone(username: str) -> str:
+    """A synthetic mobile number per demo user (演示数据(合成)): 199 0 and seven digits from the
+    username, the same on every run."""
+    return f"1990{zlib.crc32(username.encode()) % 10_000_000:07d}"
+
+
+def _phones_for_older_demo_users(usernames: set[str]) -> None:
+    """Demo users made before users had phones get theirs (a rerun of the demo adds them)."""
+    field = User._meta.get_field("phone")
+    missing = list(User.objects.filter(username__in=usernames, phone_index="").only("id", "username"))
+    for user in missing:
+        user.phone = demo_phone(user.username)
+        user.phone_index = field.index_for(user.phone)
+    User.objects.bulk_update(missing, ["phone", "phone_index"], batch_size=BATCH)
+
+
 def seed_demo_accounts(*, city: Region, password: str, out: Any = None) -> list[DemoLogin]:
     started = time.monotonic()
     password_check(password=password)
@@ -189,11 +205,13 @@ def seed_demo_accounts(*, city: Region, password: str, out: Any = None) -> list[
             department=departments[p.department_code] if p.department_code else None,
             is_staff=p.admin,
             is_superuser=p.admin,
+            phone=demo_phone(p.username),
         )
         for p in plans
         if p.username not in taken
     ]
     User.objects.bulk_create(new_users, batch_size=BATCH)
+    _phones_for_older_demo_users({p.username for p in plans} & taken)
     staff = Q(username__startswith=f"gw_{city.prefix}") | Q(username__startswith=f"po_{city.prefix}")
     staff |= Q(username__startswith=city.prefix, username__endswith="_head")
     user_ids = dict(User.objects.filter(staff).values_list("username", "id"))

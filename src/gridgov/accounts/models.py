@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from gridgov.accounts.enums import GridDuty, Role
+from gridgov.core.crypto import EncryptedTextField
 from gridgov.geo.models import Grid, Region
 
 
@@ -81,6 +82,12 @@ class User(AbstractUser):
         verbose_name="所属部门",
     )
     display_name = models.CharField("姓名", max_length=64, blank=True)
+    # For SMS notices (docs/worker.md). Encrypted at rest like every phone; the blind index
+    # finds a user by number. Written through accounts.services (validated: a mainland mobile).
+    phone = EncryptedTextField(
+        "手机号码", blank=True, index_field="phone_index", normalizer="gridgov.core.pii.normalize_phone"
+    )
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
     objects: ClassVar[GridGovUserManager] = GridGovUserManager()
 

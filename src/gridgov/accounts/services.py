@@ -7,6 +7,8 @@ grid is refused the same way everywhere, with a message in Chinese and English.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +19,7 @@ from gridgov.accounts.enums import GridDuty, Role
 from gridgov.accounts.models import Center, Department, GridStaff, User
 from gridgov.accounts.tokens import token_revoke_all
 from gridgov.core.errors import Conflict, InvalidInput
+from gridgov.core.pii import normalize_phone
 from gridgov.geo.enums import RegionLevel
 from gridgov.geo.models import Grid, Region
 
@@ -43,6 +46,31 @@ def department_create(*, region: Region, code: str, name: str, short_name: str =
     if Department.objects.filter(code=code).exists():
         raise Conflict(f"部门编码 {code} 已存在", f"department code {code} exists", code="department_exists")
     return Department.objects.create(region=region, code=code, name=name, short_name=short_name)
+
+
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def phone_check(phone: str) -> str:
+    """A mainland mobile number in its normal form (digits, no +86), or "" for none."""
+    raw = (phone or "").strip()
+    if not raw:
+        return ""
+    normal = normalize_phone(raw)
+    if not MOBILE.fullmatch(normal):
+        raise InvalidInput(
+            f"手机号码“{raw}”无效:须为 11 位中国大陆手机号(1 开头,第二位 3–9)",
+            f"{raw!r} is not a mainland mobile number (11 digits, 1[3-9]…)",
+            code="bad_phone",
+        )
+    return normal
+
+
+def user_set_phone(*, user: User, phone: str) -> User:
+    """Set (or with "" clear) the number SMS notices go to."""
+    user.phone = phone_check(phone)
+    user.save(update_fields=["phone", "phone_index"])
+    return user
 
 
 def _policy_problems(password: str, user: User | None, language: str) -> list[str]:
@@ -74,6 +102,7 @@ def user_create(
     display_name: str = "",
     is_staff: bool = False,
     is_superuser: bool = False,
+    phone: str = "",
 ) -> User:
     """A new user bound where it works. password None makes an account that cannot log in
     with a password until one is set (e.g. API-only)."""
@@ -83,6 +112,7 @@ def user_create(
     if User.objects.filter(username=username).exists():
         raise Conflict(f"用户名 {username} 已存在", f"username {username} is taken", code="username_taken")
     binding_check(role=role, center=center, department=department, is_superuser=is_superuser)
+    phone = phone_check(phone)
     user = User(
         username=username,
         role=role,
@@ -91,6 +121,7 @@ def user_create(
         display_name=display_name,
         is_staff=is_staff,
         is_superuser=is_superuser,
+        phone=phone,
     )
     if password is None:
         user.set_unusable_password()

@@ -45,6 +45,7 @@ from gridgov.cases.enums import (
 from gridgov.cases.models import Case, CasePart, Category, IdempotencyKey, Notice
 from gridgov.cases.services import ActParams, CaseDraft, case_act, case_clock_tick, case_create
 from gridgov.core.errors import DomainError
+from gridgov.core.housekeeping import database_optimize
 from gridgov.geo.enums import Crs, GridKind, RegionLevel
 from gridgov.geo.models import Grid, Region
 from gridgov.sla.enums import Colour, DurationUnit
@@ -665,6 +666,7 @@ def seed_demo_cases(*, city: Region, now: datetime, count: int = 4000, seed: int
     todo = [p for p in plans if p.key not in used]
     if not todo:
         _say(out, f"演示事件已存在,跳过 / demo cases exist ({demo_cases_exist(city)}), nothing to add")
+        _optimize(out)
         return 0
     cast = Cast.load(city)
     if not cast.grids or not cast.desk:
@@ -701,7 +703,17 @@ def seed_demo_cases(*, city: Region, now: datetime, count: int = 4000, seed: int
         f"演示事件 / demo cases: 新建 {made} 件, {engine.acts} 次办理, {engine.ticks} 次变色"
         f"{f', {engine.problems} 个问题' if engine.problems else ''} ({time.monotonic() - started:.1f} s)",
     )
+    _optimize(out)
     return made
+
+
+def _optimize(out: Any) -> None:
+    """Thousands of new rows: give SQLite's planner its statistics now rather than at the
+    worker's first housekeeping run (core/housekeeping.py: the due-cases scan drops from about
+    0.4 s to a few ms)."""
+    done = database_optimize()
+    if done.action != "none":
+        _say(out, f"数据库统计信息已更新 / database statistics: {done.action} ({done.seconds:.1f} s)")
 
 
 def _duplicate(engine: Engine, parent: Case, plan: _Plan, *, rng: random.Random, now: datetime) -> int:

@@ -83,7 +83,14 @@ def case_out(case: Case, *, now: datetime, unmask: bool = False) -> dict[str, An
 
 
 def _attachment(a: Attachment) -> dict[str, Any]:
-    return {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size}
+    return {
+        "id": a.pk,
+        "name": a.name,
+        "content_type": a.content_type,
+        "size": a.size,
+        # api_files.py, mounted at /api/v1/cases/attachments: scoped like the case.
+        "url": f"/api/v1/cases/attachments/{a.pk}",
+    }
 
 
 def _event(e: CaseEvent) -> dict[str, Any]:

@@ -13,5 +13,7 @@ urlpatterns = [
     path("new/caller", views.caller_cases, name="caller"),
     path("inbox", views.inbox, name="inbox"),
     path("supervision", views.supervision, name="supervision"),
+    path("attachments/<int:pk>", views.attachment, name="attachment"),
+    path("attachments/<int:pk>/thumbnail", views.attachment_thumbnail, name="attachment-thumbnail"),
     path("<str:number>/", views.detail, name="detail"),
 ]

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import departments_visible, region_root_for, regions_visible
 from gridgov.cases import selectors
 from gridgov.cases.api import UNMASK_ROLES
+from gridgov.cases.api_files import attachment_response, thumbnail_response
 from gridgov.cases.available import acts_available
 from gridgov.cases.enums import (
     DONE_STATUSES,
@@ -38,6 +40,13 @@ from gridgov.cases.enums import (
 from gridgov.cases.models import Case, Notice
 from gridgov.cases.present import reporter_out
 from gridgov.cases.services import ActParams, case_act
+from gridgov.cases.services.attachments import (
+    ALLOWED_SUFFIXES,
+    IMAGES,
+    MAX_BYTES,
+    MAX_PER_ACT,
+    attachment_for,
+)
 from gridgov.cases.services.intake import INTAKE_ROLES
 from gridgov.core import clock
 from gridgov.core.errors import DomainError, NotFound
@@ -358,6 +367,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             "channels": Channel.choices,
             "default_channel": Channel.HOTLINE_12345,
             "features_url": reverse("region-features", args=[root.code]) if root else "",
+            **_upload_context(),
         },
     )
 
@@ -411,6 +421,35 @@ NOTE_LABELS = {
     "dispatch": "交办意见",
 }
 NOTE_REQUIRED = {"supervise", "assist"}
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Download (or, `?inline=1`, view an image): scoped like the case, 404 otherwise."""
+    try:
+        found = attachment_for(user=_user(request), pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message_zh) from exc
+    return attachment_response(found, inline=request.GET.get("inline") == "1")
+
+
+@login_required
+@require_GET
+def attachment_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        return thumbnail_response(attachment_for(user=_user(request), pk=pk))
+    except NotFound as exc:
+        raise Http404(exc.message_zh) from exc
+
+
+def _upload_context() -> dict[str, Any]:
+    """What the file inputs tell the browser to check before uploading (the server checks again)."""
+    return {
+        "upload_accept": ",".join(ALLOWED_SUFFIXES),
+        "upload_max_bytes": MAX_BYTES,
+        "upload_max_files": MAX_PER_ACT,
+    }
 
 
 def _case_or_404(request: HttpRequest, number: str) -> Case:
@@ -485,7 +524,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "colour_label": Colour(case.colour).label if case.colour else "",
         "overdue": bool(case.is_open and case.due_at and case.due_at < now),
         "reporter": reporter_out(case),
-        "may_unmask": user.role in UNMASK_ROLES,
+        # Nothing to unmask for an anonymous report or one without name and phone.
+        "may_unmask": user.role in UNMASK_ROLES
+        and not case.reporter_anonymous
+        and bool(case.reporter_name or case.reporter_phone),
         "events": events,
         "parts": [
             {"p": p, "open": p.status == PartStatus.OPEN, "role": p.get_role_display()}
@@ -513,11 +555,61 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "point": {"lon": case.lon, "lat": case.lat} if case.lon is not None else None,
         "grid_feature": grid_feature,
         "tz_offset": f"{offset[:3]}:{offset[3:]}",
+        "images": IMAGES,
+        **_upload_context(),
     }
     return render(request, "cases/detail.html", context)
 
 
 # --- the department's inbox and the leader's supervision list ------------------------------
+
+
+@dataclass(frozen=True)
+class TabbedList:
+    """One tab of the inbox or the supervision list: its key, label and cases."""
+
+    key: str
+    label: str
+    cases: QuerySet[Case]
+
+
+def _tabbed_list(
+    request: HttpRequest,
+    *,
+    lists: list[TabbedList],
+    param: str,
+    default: str,
+    values: dict[str, str],
+    export_name: str,
+) -> dict[str, Any] | HttpResponse:
+    """The shape the inbox and the supervision list share: tabs with counts, the chosen tab's
+    page of rows (unknown tab: the default), its XLSX export. Returns the template context, or
+    the export as a response."""
+    now = clock.now()
+    by_key = {t.key: t for t in lists}
+    which = request.GET.get(param, default)
+    if which not in by_key:
+        which = default
+    qs = by_key[which].cases
+    if request.GET.get("export") == "xlsx":
+        return _export(qs, export_name)
+    page = _page(request, qs)
+    return {
+        "tabs": [
+            {
+                "key": t.key,
+                "label": t.label,
+                "count": t.cases.count(),
+                "query": _query(values, **{param: t.key}),
+            }
+            for t in lists
+        ],
+        "which": which,
+        "page": page,
+        "rows": _rows(page.object_list, now),
+        "values": values,
+        "query": _query(values, **{param: which}),
+    }
 
 
 @login_required
@@ -530,41 +622,30 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters, values, errors = filters_from(request.GET)
     # A department's scope is already "owns or has a part in": the inbox is its open work.
     base = selectors.case_list_for(user, filters, now=now).filter(status__in=OPEN_STATUSES)
-    which = request.GET.get("box", "todo")
+    mine = base.filter(owner_department_id=user.department_id)
     my_parts = Q(parts__department_id=user.department_id, parts__status=PartStatus.OPEN)
-    boxes = {
-        "todo": ("待处置", base.filter(owner_department_id=user.department_id, status=S.DISPATCHED)),
-        "handling": ("处置中", base.filter(owner_department_id=user.department_id, status=S.HANDLING)),
-        "assist": ("协办", base.filter(my_parts).distinct()),
-        "overdue": ("已超期", base.filter(is_open=True, due_at__lt=now)),
-        "all": ("全部在办", base),
-    }
-    if which not in boxes:
-        which = "todo"
-    qs = boxes[which][1]
-    if request.GET.get("export") == "xlsx":
-        return _export(qs, "部门收件箱")
-    page = _page(request, qs)
-    notices = selectors.notices_open_for(user).select_related("case")[:50]
-    return render(
+    shown = _tabbed_list(
         request,
-        "cases/inbox.html",
-        {
-            "boxes": [
-                {"key": k, "label": label, "count": q.count(), "query": _query(values, box=k)}
-                for k, (label, q) in boxes.items()
-            ],
-            "box": which,
-            "page": page,
-            "rows": _rows(page.object_list, now),
-            "values": values,
-            "errors": errors,
-            "query": _query(values, box=which),
-            "notices": [
-                {"n": n, "kind": NoticeKind(n.kind).label, "overdue": n.respond_by < now} for n in notices
-            ],
-        },
+        lists=[
+            TabbedList("todo", "待处置", mine.filter(status=S.DISPATCHED)),
+            TabbedList("handling", "处置中", mine.filter(status=S.HANDLING)),
+            TabbedList("assist", "协办", base.filter(my_parts).distinct()),
+            TabbedList("overdue", "已超期", base.filter(is_open=True, due_at__lt=now)),
+            TabbedList("all", "全部在办", base),
+        ],
+        param="box",
+        default="todo",
+        values=values,
+        export_name="部门收件箱",
     )
+    if isinstance(shown, HttpResponse):
+        return shown
+    notices = selectors.notices_open_for(user).select_related("case")[:50]
+    shown["errors"] = errors
+    shown["notices"] = [
+        {"n": n, "kind": NoticeKind(n.kind).label, "overdue": n.respond_by < now} for n in notices
+    ]
+    return render(request, "cases/inbox.html", shown)
 
 
 @login_required
@@ -576,48 +657,36 @@ def supervision(request: HttpRequest) -> HttpResponse:
     base = selectors.case_list_for(user, filters, now=now).filter(is_open=True)
     supervised = Notice.objects.filter(kind=NoticeKind.SUPERVISION).values("case_id")
     unanswered = Notice.objects.filter(responded_at__isnull=True).values("case_id")
-    lists = {
-        "red": ("红色事件", base.filter(colour=Colour.RED)),
-        "supervised": ("督办中", base.filter(pk__in=supervised)),
-        "unanswered": ("三单未回复", base.filter(pk__in=unanswered)),
-        "all": ("红色或督办", base.filter(Q(colour=Colour.RED) | Q(pk__in=supervised))),
-    }
-    which = request.GET.get("list", "all")
-    if which not in lists:
-        which = "all"
-    qs = lists[which][1]
-    if request.GET.get("export") == "xlsx":
-        return _export(qs, "督办清单")
-    page = _page(request, qs)
+    shown = _tabbed_list(
+        request,
+        lists=[
+            TabbedList("red", "红色事件", base.filter(colour=Colour.RED)),
+            TabbedList("supervised", "督办中", base.filter(pk__in=supervised)),
+            TabbedList("unanswered", "三单未回复", base.filter(pk__in=unanswered)),
+            TabbedList("all", "红色或督办", base.filter(Q(colour=Colour.RED) | Q(pk__in=supervised))),
+        ],
+        param="list",
+        default="all",
+        values=values,
+        export_name="督办清单",
+    )
+    if isinstance(shown, HttpResponse):
+        return shown
     visible_ids = selectors.cases_visible(user).values("pk")
     open_notices = (
         Notice.objects.filter(responded_at__isnull=True, case_id__in=visible_ids)
         .select_related("case", "to_center", "to_department")
         .order_by("respond_by")[:50]
     )
-    return render(
-        request,
-        "cases/supervision.html",
+    shown["errors"] = errors
+    shown["notices"] = [
         {
-            "lists": [
-                {"key": k, "label": label, "count": q.count(), "query": _query(values, list=k)}
-                for k, (label, q) in lists.items()
-            ],
-            "which": which,
-            "page": page,
-            "rows": _rows(page.object_list, now),
-            "values": values,
-            "errors": errors,
-            "query": _query(values, list=which),
-            "notices": [
-                {
-                    "n": n,
-                    "kind": NoticeKind(n.kind).label,
-                    "to": str(n.to_department or n.to_center or ""),
-                    "overdue": n.respond_by < now,
-                }
-                for n in open_notices
-            ],
-            "can_supervise": user.role == "leader",
-        },
-    )
+            "n": n,
+            "kind": NoticeKind(n.kind).label,
+            "to": str(n.to_department or n.to_center or ""),
+            "overdue": n.respond_by < now,
+        }
+        for n in open_notices
+    ]
+    shown["can_supervise"] = user.role == "leader"
+    return render(request, "cases/supervision.html", shown)

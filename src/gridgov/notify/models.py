@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from gridgov.core.crypto import EncryptedTextField
 from gridgov.notify.enums import DeliveryStatus, NotificationKind
 
 
@@ -49,6 +50,8 @@ class Delivery(models.Model):
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # After a temporary failure: not before this (exponential backoff, services.backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField()
@@ -62,6 +65,44 @@ class Delivery(models.Model):
             models.Index(
                 fields=["status", "claimed_at"],
                 name="delivery_unsent",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+
+class CitizenMessage(models.Model):
+    """A text to a citizen who is not a user (a case's reporter), through one outside channel
+    that can reach a phone (SMS, or the log). Claimed and retried like a Delivery. The number is
+    encrypted; the blind index makes "once per number per cause" a unique constraint, so a
+    fan-out that runs again sends nothing twice."""
+
+    key = models.CharField(max_length=64)  # the cause, e.g. "closed:<event id>"
+    channel = models.CharField(max_length=32)
+    phone = EncryptedTextField(
+        "手机号码", index_field="phone_index", normalizer="gridgov.core.pii.normalize_phone"
+    )
+    phone_index = models.CharField(max_length=64, editable=False)
+    case_numbers = models.CharField("事件编号", max_length=200)  # the reporter's own case(s)
+    text = models.TextField("内容")
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "群众短信"
+        verbose_name_plural = "群众短信"
+        constraints = [
+            models.UniqueConstraint(fields=["key", "channel", "phone_index"], name="citizenmessage_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "claimed_at"],
+                name="citizenmessage_unsent",
                 condition=Q(status__in=["pending", "sending"]),
             )
         ]

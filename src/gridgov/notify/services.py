@@ -15,13 +15,15 @@ from django.db.models import F, Q
 from gridgov.core.errors import NotFound
 from gridgov.notify.backends import Backend, DeliveryError, Message, backends
 from gridgov.notify.enums import DeliveryStatus, NotificationKind
-from gridgov.notify.models import Delivery, Notification, OutboxCursor
+from gridgov.notify.models import CitizenMessage, Delivery, Notification, OutboxCursor
 
 log = logging.getLogger("gridgov.notify")
 
 # A delivery claimed longer ago than this is taken to belong to a dead worker and tried again.
 DELIVERY_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -74,47 +76,114 @@ def notification_send(
     return len(set(ids) - before)
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the n-th failed attempt: 1, 2, 4, 8 … minutes, at most an hour."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def _unsent(now: datetime) -> Q:
+    """Rows to (re)send now: pending and due, or claimed by a worker that died."""
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (Q(status=DeliveryStatus.PENDING) & due) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - DELIVERY_LEASE
+    )
+
+
+def _claim(model: type[models.Model], pk: int, now: datetime) -> bool:
     """pending → sending in one conditional UPDATE: of two workers exactly one wins."""
-    stale = now - DELIVERY_LEASE
     return bool(
-        Delivery.objects.filter(pk=delivery_id)
-        .filter(Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=stale))
+        model._default_manager.filter(pk=pk)
+        .filter(_unsent(now))
         .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     )
 
 
+def _attempt(
+    model: type[models.Model], row: Any, channel: str, send: Callable[[], None], now: datetime
+) -> bool:
+    """Claim the row, send, record the outcome on the row. A temporary failure is tried again
+    after `backoff`; a permanent one, or the MAX_ATTEMPTS-th, is marked failed with its error."""
+    if not _claim(model, row.pk, now):
+        return False
+    rows = model._default_manager.filter(pk=row.pk)
+    attempts = row.attempts + 1
+    try:
+        send()
+    except Exception as exc:
+        retry = exc.retry if isinstance(exc, DeliveryError) else True
+        give_up = not retry or attempts >= MAX_ATTEMPTS
+        rows.update(
+            status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+            next_attempt_at=None if give_up else now + backoff(attempts),
+            error=f"attempt {attempts}: {exc}"[:1000],
+        )
+        if isinstance(exc, DeliveryError):
+            log.warning(
+                "%s %s via %s failed (attempt %d): %s", model.__name__, row.pk, channel, attempts, exc
+            )
+        else:
+            log.exception("%s %s via %s crashed", model.__name__, row.pk, channel)
+        return False
+    rows.update(status=DeliveryStatus.SENT, sent_at=now, next_attempt_at=None, error="")
+    return True
+
+
 def _send_claimed(backend: Backend, message: Message, qs: Any, *, now: datetime) -> None:
     user_model = get_user_model()
-    for d in qs.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]):
-        if not _claim(d.pk, now):
-            continue
+    for d in qs.filter(_unsent(now)):
         user = user_model.objects.get(pk=d.user_id)
-        try:
-            backend.send(message, user=user)
-        except DeliveryError as exc:
-            attempts = d.attempts + 1
-            give_up = not exc.retry or attempts >= MAX_ATTEMPTS
-            Delivery.objects.filter(pk=d.pk).update(
-                status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING, error=str(exc)[:1000]
+        _attempt(Delivery, d, backend.name, lambda: backend.send(message, user=user), now)  # noqa: B023
+
+
+def citizen_text(*, key: str, phone: str, text: str, case_numbers: str, now: datetime) -> int:
+    """A text to a citizen's phone (a reporter), through every configured backend that can text
+    phones. Once per (key, channel, number): calling it again sends nothing new. Sent after
+    commit, like notifications; what fails is retried by `deliveries_retry`. Returns the number
+    of new rows."""
+    chans = [b for b in backends() if b.texts_phones]
+    if not chans or not phone:
+        return 0
+    index = CitizenMessage._meta.get_field("phone").index_for(phone)
+    with transaction.atomic():
+        taken = set(
+            CitizenMessage.objects.filter(key=key, phone_index=index).values_list("channel", flat=True)
+        )
+        new = [
+            CitizenMessage(
+                key=key,
+                channel=b.name,
+                phone=phone,
+                case_numbers=case_numbers[:200],
+                text=text,
+                created_at=now,
             )
-            log.warning("delivery %s via %s failed: %s", d.pk, backend.name, exc)
-            continue
-        except Exception as exc:
-            Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.PENDING, error=repr(exc)[:1000])
-            log.exception("delivery %s via %s crashed", d.pk, backend.name)
-            continue
-        Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENT, sent_at=now, error="")
+            for b in chans
+            if b.name not in taken
+        ]
+        CitizenMessage.objects.bulk_create(new, ignore_conflicts=True)
+
+    def send() -> None:
+        for backend in chans:
+            for m in CitizenMessage.objects.filter(key=key, phone_index=index, channel=backend.name):
+                _text(backend, m, now)
+
+    transaction.on_commit(send)
+    return len(new)
+
+
+def _text(backend: Backend, m: CitizenMessage, now: datetime) -> bool:
+    return _attempt(
+        CitizenMessage,
+        m,
+        backend.name,
+        lambda: backend.send_text(m.phone, m.text, reference=f"{m.key}:{m.pk}"),
+        now,
+    )
 
 
 def deliveries_retry(*, now: datetime, limit: int = 500) -> int:
-    """Send what a crash or a temporary failure left unsent."""
-    stale = now - DELIVERY_LEASE
-    todo = list(
-        Delivery.objects.filter(
-            Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=stale)
-        ).order_by("id")[:limit]
-    )
+    """Send what a crash or a temporary failure left unsent (once its backoff has passed)."""
+    todo = list(Delivery.objects.filter(_unsent(now)).order_by("id")[:limit])
     by_name = {b.name: b for b in backends()}
     for d in todo:
         backend = by_name.get(d.channel)
@@ -123,7 +192,12 @@ def deliveries_retry(*, now: datetime, limit: int = 500) -> int:
             continue
         message = Message(key=d.key, kind=n.kind, case_number=n.case_number, title=n.title, body=n.body)
         _send_claimed(backend, message, Delivery.objects.filter(pk=d.pk), now=now)
-    return len(todo)
+    texts = list(CitizenMessage.objects.filter(_unsent(now)).order_by("id")[:limit])
+    for m in texts:
+        backend = by_name.get(m.channel)
+        if backend is not None:
+            _text(backend, m, now)
+    return len(todo) + len(texts)
 
 
 def notification_mark_read(*, user: Any, ids: Iterable[int] | None, now: datetime) -> int:

@@ -22,6 +22,9 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--center", metavar="REGION_CODE", help="region code of the user's command centre")
     parser.add_argument("--department", metavar="CODE", help="code of the user's department")
     parser.add_argument("--display-name", default="")
+    parser.add_argument(
+        "--phone", default="", help="mainland mobile number for SMS notices (stored encrypted)"
+    )
     parser.add_argument("--no-password", action="store_true", help="an account without a password (API only)")
 
 
@@ -47,5 +50,6 @@ def handle(options: dict[str, Any], out: Any) -> None:
         center=center,
         department=department,
         display_name=options["display_name"],
+        phone=options["phone"] or "",
     )
     out.write(f"已创建用户 {user.username} ({user.get_role_display()} · {user.unit}) / created")

@@ -1,11 +1,16 @@
 """Attachments: uploaded first (one request per file), then named by id in an intake or an act,
 which binds them to the case and its event. The type is decided by the file's first bytes, and
-must agree with the file name's extension: a renamed executable is not a photo."""
+must agree with the file name's extension: a renamed executable is not a photo.
+
+Reading one back (`attachment_for`) follows the case's scope: whoever may not see the case gets
+the same 404 as for no such file; an upload not yet bound to a case is its uploader's alone."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,7 +20,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from gridgov.cases.models import Attachment, Case, CaseEvent
-from gridgov.core.errors import InvalidInput
+from gridgov.cases.selectors import cases_visible
+from gridgov.core.errors import InvalidInput, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ACT = 20
@@ -31,6 +37,11 @@ EXTENSIONS = {
     DOCX: {".docx"},
     XLSX: {".xlsx"},
 }
+ALLOWED_SUFFIXES = sorted({s for suffixes in EXTENSIONS.values() for s in suffixes})
+IMAGES = frozenset({JPEG, PNG, WEBP})
+THUMB_PIXELS = 240
+# A 10 MB file can still claim a huge canvas (a decompression bomb): refuse to thumbnail those.
+THUMB_MAX_SOURCE_PIXELS = 60_000_000
 
 
 class BadAttachment(InvalidInput):
@@ -115,3 +126,50 @@ def attachments_claim(*, actor, ids: Sequence[int], case: Case, event: CaseEvent
         )
     Attachment.objects.filter(pk__in=wanted).update(case=case, event=event)
     return rows
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def attachment_for(*, user, pk: int) -> Attachment:
+    """The attachment, if `user` may read it: its case is in the user's scope, or it is the
+    user's own upload not bound yet. Otherwise NotFound, the same as for a missing id."""
+    found = Attachment.objects.filter(pk=pk).first()
+    if found is not None and getattr(user, "is_authenticated", False):
+        if found.case_id is None:
+            if found.uploaded_by_id == user.pk:
+                return found
+        elif cases_visible(user).filter(pk=found.case_id).exists():
+            return found
+    raise NotFound(f"附件 {pk} 不存在", f"no attachment {pk}", code="attachment_not_found")
+
+
+_UNSAFE = re.compile(r'[\\/"\x00-\x1f\x7f;]')
+
+
+def download_name(name: str) -> str:
+    """The file name to offer the browser: no folders, quotes, control characters or
+    semicolons (a header cannot be split or a path walked); Chinese kept (RFC 5987 filename*)."""
+    clean = _UNSAFE.sub("_", unicodedata.normalize("NFC", PurePath(name or "").name)).strip(" .")
+    return clean[:150] or "attachment"
+
+
+def attachment_thumbnail(attachment: Attachment, *, pixels: int = THUMB_PIXELS) -> bytes | None:
+    """A JPEG at most `pixels` on its longer side, for an image; None for other types or an
+    image that cannot be decoded (the page then shows the link only)."""
+    if attachment.content_type not in IMAGES:
+        return None
+    from PIL import Image, ImageOps
+
+    try:
+        with attachment.file.open("rb") as fh, Image.open(fh) as image:
+            if image.width * image.height > THUMB_MAX_SOURCE_PIXELS:
+                return None
+            image.draft("RGB", (pixels, pixels))  # JPEG: decode at a reduced scale, much faster
+            shown = ImageOps.exif_transpose(image).convert("RGB")
+            shown.thumbnail((pixels, pixels))
+            out = io.BytesIO()
+            shown.save(out, "JPEG", quality=80)
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from gridgov.accounts.models import Center, Department
 from gridgov.cases.enums import (
@@ -30,7 +31,7 @@ from gridgov.cases.enums import (
 from gridgov.cases.models import Case, CaseEvent, CaseExtension, CasePart, CasePause, Notice
 from gridgov.cases.selectors import case_lock_for, user_units_light
 from gridgov.cases.services.attachments import attachments_claim
-from gridgov.cases.services.clocks import clocks_recompute, colour_notices, notice_issue
+from gridgov.cases.services.clocks import clocks_recompute, colour_notices, notice_issue, policy_for
 from gridgov.cases.services.permissions import may_act
 from gridgov.cases.services.routing import center_for
 from gridgov.cases.states import Rule, Target, actions_from, rule_for
@@ -182,8 +183,11 @@ def _close(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, Any
         )
     case.closed_at = now
     # Children follow the parent: each merged report is closed with the parent's result, and
-    # the list of reporters to tell is the parent's and all its children's.
+    # the reporters to tell are the parent's and all its children's. The event keeps the result
+    # and the children, so the fan-out texts what was true at closing (cases/fanout.py).
+    children: list[str] = []
     for child in Case.objects.select_for_update().filter(parent=case, status=S.MERGED):
+        children.append(child.number)
         child.result = case.result
         child.closed_at = now
         child.version += 1
@@ -199,7 +203,7 @@ def _close(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, Any
             data={"parent": case.number},
             at=now,
         )
-    return {}
+    return {"result": case.result, "children": children}
 
 
 def _follow_up(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, Any]:
@@ -272,6 +276,43 @@ def _resume(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, An
     return {}
 
 
+DEADLINE_FIELDS = {"contact": "contact_due_at", "finish": "finish_due_at", "feedback": "feedback_due_at"}
+
+
+def _deadlines(case: Case) -> dict[str, str | None]:
+    # Local time (Beijing), as people read them on the case page.
+    return {
+        k: (timezone.localtime(v).isoformat() if (v := getattr(case, f)) else None)
+        for k, f in DEADLINE_FIELDS.items()
+    }
+
+
+def _policy_for_new_level(case: Case, facts: dict[str, Any]) -> None:
+    """A case that changes level takes the deadline policy of its new level (a county's table
+    may give more days than a community's, docs/deadlines.md). The clocks keep their starts; the
+    durations change, so the deadlines move. The event records both: the old deadlines here,
+    the new ones once the act has recomputed the clocks (`_record_new_deadlines`)."""
+    policy = policy_for(category=case.category, urgency=case.urgency, level=case.level)
+    old = {"contact": case.policy_contact, "finish": case.policy_finish, "feedback": case.policy_feedback}
+    new = {
+        "contact": policy.contact.short(),
+        "finish": policy.finish.short(),
+        "feedback": policy.feedback.short(),
+    }
+    case.policy_contact, case.policy_finish, case.policy_feedback = (
+        new["contact"],
+        new["finish"],
+        new["feedback"],
+    )
+    facts["policy"] = {"old": old, "new": new}
+    facts["deadlines"] = {"old": _deadlines(case)}
+
+
+def _record_new_deadlines(case: Case, facts: dict[str, Any]) -> None:
+    if "deadlines" in facts:
+        facts["deadlines"]["new"] = _deadlines(case)
+
+
 def _escalate(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, Any]:
     facts = _needs_reason(case, actor, p, now)
     chain = _region_chain(case.owner_center.region)
@@ -281,6 +322,7 @@ def _escalate(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str, 
     facts.update({"from_center": case.owner_center.region.code, "to_center": upper.region.code})
     case.owner_center, case.level = upper, upper.region.level
     case.owner_department = None
+    _policy_for_new_level(case, facts)
     return facts
 
 
@@ -306,6 +348,7 @@ def _send_down(case: Case, actor: Any, p: ActParams, now: datetime) -> dict[str,
         raise InvalidInput(f"{region.name} 没有指挥中心", f"{region.name} has no centre", code="no_centre")
     facts = {"from_center": here.code, "to_center": region.code}
     case.owner_center, case.level = lower, region.level
+    _policy_for_new_level(case, facts)
     return facts
 
 
@@ -485,6 +528,7 @@ def case_act(*, actor: Any, number: str, action: CaseAction, params: ActParams, 
     case.version += 1
     case.updated_at = now
     old_colour, new_colour = clocks_recompute(case, now=now)
+    _record_new_deadlines(case, facts)
     if old_colour != new_colour:
         facts["colour"] = [old_colour, new_colour]
     _save_changed(case, before_values)
@@ -554,6 +598,7 @@ def case_escalate_overdue(*, number: str, now: datetime) -> Case | None:
     case.version += 1
     case.updated_at = now
     clocks_recompute(case, now=now)
+    _record_new_deadlines(case, facts)
     _save_changed(case, before_values)
     CaseEvent.objects.create(
         case=case, action=CaseAction.ESCALATE, from_status=before, to_status=after, actor=None,

@@ -4,12 +4,13 @@
   "use strict";
   const root = document.getElementById("case");
   if (!root) return;
-  const { call } = window.gridgovCases;
+  const { call, showFiles, uploadFiles } = window.gridgovCases;
 
   function payload(form) {
     const out = { expected_version: Number(root.dataset.version) };
     const data = new FormData(form);
     for (const name of new Set(data.keys())) {
+      if (name === "files") continue; // uploaded first, then named by id
       const input = form.elements[name];
       const values = data.getAll(name).map(String);
       if (name === "departments") { out.departments = values; continue; }
@@ -24,14 +25,27 @@
     return out;
   }
 
+  document.querySelectorAll("form.act-form input[type=file]").forEach((input) => {
+    const form = input.form;
+    input.addEventListener("change", () => showFiles(input, form.querySelector(".file-list"), form.querySelector(".form-error")));
+  });
+
   document.querySelectorAll("form.act-form").forEach((form) => {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const button = form.querySelector("button[type=submit]");
       const box = form.querySelector(".form-error");
       box.textContent = "";
+      const files = form.querySelector("input[type=file]");
+      if (files && !showFiles(files, form.querySelector(".file-list"), box)) { files.focus(); return; }
       button.disabled = true;
-      const r = await call("POST", `${root.dataset.api}/actions/${form.dataset.act}`, payload(form));
+      const body = payload(form);
+      if (files && files.files.length) {
+        const up = await uploadFiles(files, root.dataset.upload);
+        if (!up.ok) { button.disabled = false; box.textContent = up.error; return; }
+        body.attachment_ids = up.ids;
+      }
+      const r = await call("POST", `${root.dataset.api}/actions/${form.dataset.act}`, body);
       button.disabled = false;
       if (!r.ok) { box.textContent = r.error; return; }
       if (r.body && r.body.visible === false) {

@@ -6,7 +6,7 @@
   const form = document.getElementById("intake");
   if (!form) return;
   const $ = (id) => document.getElementById(id);
-  const { call, randomKey } = window.gridgovCases;
+  const { call, randomKey, showFiles, uploadFiles } = window.gridgovCases;
   let key = randomKey();
   let busy = false;
   form.dataset.key = key;
@@ -128,12 +128,22 @@
     if ($("lon").value && $("lat").value) out.location = { lon: Number($("lon").value), lat: Number($("lat").value), crs: "wgs84" };
     return out;
   }
+  // --- attachments ----------------------------------------------------------------------
+  const files = $("files"), fileList = $("file-list"), fileError = $("file-error");
+  files.addEventListener("change", () => showFiles(files, fileList, fileError));
+
   async function submit() {
     if (busy) return;
     errorBox.hidden = true;
     if (!select.value) { showError("请选择事项分类。"); search.focus(); return; }
-    busy = true; button.disabled = true; state.textContent = "正在提交…";
-    const r = await call("POST", form.dataset.api, body(), { "Idempotency-Key": key });
+    if (!showFiles(files, fileList, fileError)) { showError("附件有误:" + fileError.textContent); files.focus(); return; }
+    busy = true; button.disabled = true; state.textContent = files.files.length ? "正在上传附件…" : "正在提交…";
+    const up = await uploadFiles(files, form.dataset.uploadUrl);
+    if (!up.ok) { busy = false; button.disabled = false; state.textContent = ""; showError(up.error); return; }
+    state.textContent = "正在提交…";
+    const payload = body();
+    if (up.ids.length) payload.attachment_ids = up.ids;
+    const r = await call("POST", form.dataset.api, payload, { "Idempotency-Key": key });
     busy = false; button.disabled = false; state.textContent = "";
     if (!r.ok) { showError(r.error); return; }
     const number = r.body.number;
@@ -146,6 +156,7 @@
   }
   function next() {
     form.reset(); clearPoint(); filterCategories(); showPicked();
+    fileList.textContent = ""; fileError.textContent = "";
     $("name").disabled = phone.disabled = false;
     history.innerHTML = ""; asked = ""; $("name").placeholder = "";
     key = randomKey(); form.dataset.key = key;
