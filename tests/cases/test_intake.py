@@ -119,3 +119,19 @@ def test_a_grid_worker_reports_from_its_grid_and_the_community_centre_owns_it(wo
     assert created["owner_center"]["code"] == world.community.code
     assert created["level"] == "community"
     assert CaseEvent.objects.filter(case__number=created["number"]).count() == 1
+
+
+def test_a_position_sent_in_gcj02_is_stored_in_wgs84_and_placed_in_its_grid(world, personas, monday):
+    # Chinese map SDKs answer in GCJ-02, about 500 m off WGS84 around Lanzhou; stored raw, the
+    # case would sit beside its grid on every map.
+    from gridgov.geo.coords import wgs84_to_gcj02
+    from tests.cases.conftest import inside
+
+    lon, lat = inside(world.grid)
+    gx, gy = wgs84_to_gcj02([lon], [lat])
+    body = case_body(world, location={"lon": float(gx[0]), "lat": float(gy[0]), "crs": "gcj02"})
+    created = ok(Api(personas.city_dispatcher).create(body), 201)
+    case = case_of(created["number"])
+    assert case.crs == "gcj02"
+    assert case.lon == pytest.approx(lon, abs=1e-6) and case.lat == pytest.approx(lat, abs=1e-6)
+    assert case.grid == world.grid

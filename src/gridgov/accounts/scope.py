@@ -23,6 +23,7 @@ from django.db.models import Model, Q, QuerySet
 
 from gridgov.accounts.enums import GRID_BOUND_ROLES, ScopeKind
 from gridgov.accounts.models import Center, Department, GridStaff
+from gridgov.core.codes import under
 from gridgov.geo.enums import RegionLevel
 from gridgov.geo.models import Grid, Region
 
@@ -173,7 +174,7 @@ def scope_filter(
     if scope.kind == ScopeKind.EVERYTHING:
         return qs
     if scope.kind == ScopeKind.REGION and scope.prefix is not None:
-        return qs.filter(**{f"{code_field}__startswith": scope.prefix})
+        return qs.filter(under(code_field, scope.prefix))
     if scope.kind == ScopeKind.GRIDS and scope.grid_codes:
         return qs.filter(**{f"{code_field}__in": scope.grid_codes})
     if scope.kind == ScopeKind.DEPARTMENT and department_field:

@@ -19,6 +19,7 @@ from gridgov.accounts.models import Center, Department
 from gridgov.accounts.scope import scope_filter, scope_for
 from gridgov.cases.enums import CaseStatus, Channel
 from gridgov.cases.models import Case, CasePart, Category, Notice
+from gridgov.core.codes import under
 from gridgov.core.crypto import EncryptedTextField
 from gridgov.core.errors import NotFound
 from gridgov.sla.enums import Colour
@@ -159,7 +160,7 @@ def case_list_for(user: Any, filters: CaseFilters, *, now: datetime) -> QuerySet
         from gridgov.geo.models import Region
 
         region = Region.objects.filter(code=filters.region).first()
-        qs = qs.filter(territory_code__startswith=region.prefix) if region else qs.none()
+        qs = qs.filter(under("territory_code", region.prefix)) if region else qs.none()
     if filters.owner:
         qs = qs.filter(
             Q(owner_department__code=filters.owner)

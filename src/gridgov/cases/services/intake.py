@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from gridgov.cases.services.numbering import case_number_next, number_cte_sql, n
 from gridgov.cases.services.routing import center_for, routing_rule_for
 from gridgov.core.errors import Conflict, Forbidden, InvalidInput
 from gridgov.core.pii import normalize_phone
+from gridgov.geo.coords import to_wgs84
 from gridgov.geo.enums import Crs, RegionLevel
 from gridgov.geo.index import GridRef, RegionRef
 from gridgov.geo.locate import locate_point
@@ -205,9 +207,21 @@ def _plan(*, actor, draft: CaseDraft) -> Plan:
     return Plan(category, placed, rule, owner, policy)
 
 
+def _wgs84(draft: CaseDraft) -> tuple[float, float] | None:
+    if draft.lon is None or draft.lat is None:
+        return None
+    if Crs(draft.crs) == Crs.WGS84:
+        return float(draft.lon), float(draft.lat)
+    x, y = to_wgs84(
+        np.array([draft.lon], dtype=np.float64), np.array([draft.lat], dtype=np.float64), draft.crs
+    )
+    return float(x[0]), float(y[0])
+
+
 def _build(*, actor, draft: CaseDraft, plan: Plan, now: datetime) -> tuple[Case, CaseEvent]:
     """The case (without its number) and its create event (without its case), not saved."""
     category, placed, rule, owner, policy = plan.category, plan.placed, plan.rule, plan.owner, plan.policy
+    wgs84 = _wgs84(draft)
     case = Case(
         channel=draft.channel,
         category=category,
@@ -215,8 +229,10 @@ def _build(*, actor, draft: CaseDraft, plan: Plan, now: datetime) -> tuple[Case,
         description=draft.description,
         urgency=draft.urgency,
         external_refs=draft.external_refs,
-        lon=None if draft.lon is None else float(draft.lon),
-        lat=None if draft.lat is None else float(draft.lat),
+        # Stored in WGS84 whatever the reporter sent (crs keeps what they sent it in): maps,
+        # exports and Open311 all read these columns as WGS84.
+        lon=None if wgs84 is None else wgs84[0],
+        lat=None if wgs84 is None else wgs84[1],
         crs=draft.crs if draft.lon is not None else "",
         address=draft.address,
         grid=placed.grid,
