@@ -1,0 +1,180 @@
+"""Reading an uploaded register file (CSV or XLSX) into batches of rows of text.
+
+The first row is the header, in Chinese as in the templates (the English keys are accepted
+too). Row numbers are those a person sees in Excel: the header is row 1, the first data row 2.
+A CSV saved by Chinese Excel is GB18030 rather than UTF-8, so both are accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from gridgov.bulk.columns import Column
+from gridgov.bulk.enums import FileFormat
+from gridgov.core.errors import InvalidInput
+
+# What the page accepts; the CLI reads any size.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class Batch:
+    first_row: int  # the file row number of rows[0]
+    rows: list[list[str]]  # cells in the order of `RowSource.columns`
+
+
+def sniff_format(name: str, head: bytes) -> FileFormat:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        if not head.startswith(XLSX_MAGIC):
+            raise InvalidInput(
+                "文件扩展名为 .xlsx,但内容不是 Excel 工作簿", "the .xlsx file is not an Excel workbook"
+            )
+        return FileFormat.XLSX
+    if suffix in (".csv", ".txt"):
+        if head.startswith(XLSX_MAGIC) or b"\x00" in head[:4096]:
+            raise InvalidInput("文件扩展名为 .csv,但内容不是文本", "the .csv file is not text")
+        return FileFormat.CSV
+    raise InvalidInput(
+        f"不支持的文件类型 {suffix or '(无扩展名)'},请上传 CSV 或 XLSX",
+        f"unsupported file type {suffix or '(none)'}; upload CSV or XLSX",
+    )
+
+
+def check_size(size: int, *, limit: int = MAX_UPLOAD_BYTES) -> None:
+    if size == 0:
+        raise InvalidInput("文件为空", "the file is empty")
+    if size > limit:
+        raise InvalidInput(
+            f"文件过大({size / 2**20:.1f} MB),上限 {limit / 2**20:.0f} MB;"
+            "更大的文件请用命令行 gridgov import",
+            f"file too large ({size / 2**20:.1f} MB, limit {limit / 2**20:.0f} MB); "
+            "use `gridgov import` for bigger files",
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _map_header(header: list[str], columns: tuple[Column, ...]) -> list[int | None]:
+    """For each spec column, its position in the file (None when absent)."""
+    names = [h.strip().lstrip("\ufeff").rstrip("*").strip() for h in header]
+    while names and not names[-1]:
+        names.pop()
+    known = {}
+    for i, col in enumerate(columns):
+        known[col.header] = i
+        known[col.key] = i
+    unknown = [n for n in names if n and n not in known]
+    if unknown:
+        raise InvalidInput(
+            f"表头有无法识别的列:{'、'.join(unknown[:5])};请使用下载的模板",
+            f"unknown column(s) in the header: {', '.join(unknown[:5])}; use the downloaded template",
+        )
+    where: list[int | None] = [None] * len(columns)
+    for pos, n in enumerate(names):
+        if n:
+            if where[known[n]] is not None:
+                raise InvalidInput(f"表头中“{n}”列重复", f"column {n!r} appears twice in the header")
+            where[known[n]] = pos
+    missing = [c.header for c, w in zip(columns, where, strict=True) if c.required and w is None]
+    if missing:
+        raise InvalidInput(
+            f"表头缺少必填列:{'、'.join(missing)}",
+            f"the header lacks required column(s): {', '.join(missing)}",
+        )
+    return where
+
+
+class RowSource:
+    """The data rows of one file, batch by batch, cells reordered to the spec's columns."""
+
+    def __init__(self, path: Path, fmt: FileFormat, columns: tuple[Column, ...]):
+        self.path = path
+        self.fmt = fmt
+        self.columns = columns
+
+    def _raw_rows(self) -> Iterator[list[Any]]:
+        if self.fmt == FileFormat.XLSX:
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+                raise InvalidInput("无法读取 Excel 文件", f"cannot read the Excel file: {exc}") from exc
+            try:
+                sheet = book.worksheets[0]
+                for row in sheet.iter_rows(values_only=True):
+                    yield list(row)
+            finally:
+                book.close()
+            return
+        with self._open_text() as fh:
+            yield from csv.reader(fh)
+
+    def _open_text(self) -> IO[str]:
+        raw = self.path.read_bytes()[:65536]
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                # The sample may end in the middle of a character.
+                if exc.start < len(raw) - 4:
+                    continue
+            return open(self.path, encoding=encoding, newline="")
+        raise InvalidInput("CSV 文件编码无法识别(应为 UTF-8 或 GB18030)", "CSV encoding not UTF-8 or GB18030")
+
+    def batches(self, size: int, *, skip_rows: int = 0) -> Iterator[Batch]:
+        """Batches of `size` data rows; skip_rows data rows are passed over first (a resumed
+        import). Blank lines count as rows (so row numbers match the file) but carry no cells."""
+        rows = self._raw_rows()
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput("文件为空", "the file is empty")
+        where = _map_header([_cell(h) for h in header], self.columns)
+        pending: list[list[str]] = []
+        first = 2 + skip_rows
+        # A CSV cell is already text: only stripped, the costlier conversion is for workbooks.
+        convert = _cell if self.fmt == FileFormat.XLSX else str.strip
+        for n, raw in enumerate(rows):
+            if n < skip_rows:
+                continue
+            have = len(raw)
+            pending.append([convert(raw[w]) if w is not None and w < have else "" for w in where])
+            if len(pending) == size:
+                yield Batch(first, pending)
+                first += size
+                pending = []
+        if pending:
+            # Trailing blank rows (Excel keeps formatted empty rows) are not data.
+            while pending and not any(pending[-1]):
+                pending.pop()
+            if pending:
+                yield Batch(first, pending)
+
+    def header_check(self) -> None:
+        rows = self._raw_rows()
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput("文件为空", "the file is empty")
+        _map_header([_cell(h) for h in header], self.columns)

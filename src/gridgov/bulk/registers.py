@@ -1,0 +1,701 @@
+"""Checking and writing one batch of one register.
+
+`prepare(batch)` reads and checks every row (required fields, check digits, enums, lengths,
+twins within the file and in the database, community, scope, grid) and writes nothing;
+`write(prepared)` writes the valid rows: the addresses they need (found by key, or created),
+then the register's own rows, then one history record for the batch, in one transaction per
+batch (pipeline.py).
+
+`prepare` only reads, and on PostgreSQL the pipeline prepares batch n+1 while batch n is being
+written on another connection: so `prepare` never counts on the previous batch being committed.
+What it learns about the file's addresses (the grid of each new address key, the grid of each
+community/road/number) is remembered by the handler across batches, and the address ids are
+looked up at write time, inside the batch's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from gridgov.bulk.columns import Column, columns_for
+from gridgov.bulk.enums import RegisterKind
+from gridgov.bulk.fastcheck import id_numbers_ok
+from gridgov.bulk.readers import Batch
+from gridgov.bulk.resolve import (
+    AddressParts,
+    Directory,
+    NormalCache,
+    locate_batch,
+    normal_parts,
+    parse_coordinates,
+)
+from gridgov.bulk.sealing import FieldSealer
+from gridgov.bulk.sqlwrite import insert_rows, select_in
+from gridgov.core.errors import InvalidInput
+from gridgov.core.pii import mask_id_number, mask_name, mask_phone, normalize_phone
+from gridgov.registry.enums import ChangeAction, Gender, IdType, Register
+from gridgov.registry.models import Address, House, Organization, Resident
+from gridgov.registry.services.history import history_record
+from gridgov.registry.validators import check_id_number, check_usc_code
+
+MASKS: dict[str, Callable[[str], str]] = {
+    "name": mask_name,
+    "legal_person": mask_name,
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+}
+REGISTER_OF = {
+    RegisterKind.RESIDENTS: Register.RESIDENT,
+    RegisterKind.ADDRESSES: Register.ADDRESS,
+    RegisterKind.HOUSES: Register.HOUSE,
+    RegisterKind.ORGANIZATIONS: Register.ORGANIZATION,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    row: int
+    column: str  # the column's Chinese header, "" for the whole row
+    value: str  # masked when the column is personal
+    code: str
+    message: str
+
+
+@dataclass
+class Prepared:
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the valid rows, parsed
+    issues: list[Issue] = field(default_factory=list)
+    error_rows: int = 0
+    seen_rows: int = 0
+
+
+@dataclass
+class Written:
+    rows: int = 0
+    addresses_created: int = 0
+    ungridded: int = 0
+    conflicts: int = 0  # valid rows whose twin appeared in the database meanwhile
+
+
+def _phone_ok(digits: str) -> bool:
+    # A mainland mobile (11 digits from 1) or a fixed line with its area code (10-12 digits from 0).
+    return (len(digits) == 11 and digits[0] == "1") or (10 <= len(digits) <= 12 and digits[0] == "0")
+
+
+class Handler:
+    register: RegisterKind
+    # Whether a row must name a road (an address, a house); elsewhere the address is optional.
+    needs_address = False
+
+    def __init__(self, *, directory: Directory, actor: Any, job_id: str, source: str, now: datetime):
+        self.columns: tuple[Column, ...] = columns_for(self.register)
+        self.pos = {c.key: i for i, c in enumerate(self.columns)}
+        self.directory = directory
+        self.actor = actor
+        self.job_id = job_id
+        self.source = source
+        self.now = now
+        # Keys already seen in this file, to report a twin within the file.
+        self.seen: dict[str, int] = {}
+        self.choice_maps = {c.key: c.choice_map() for c in self.columns if c.choices is not None}
+        self.normal_cache: NormalCache = {}
+        # Placement learnt from the earlier batches of this run, which may not be committed yet
+        # while this batch is prepared: the grid of each address key created by the file, and the
+        # grid of each (community, road, number) where a point was placed.
+        self.key_grid: dict[str, int | None] = {}
+        self.near_grid: dict[tuple[int, str, str], int] = {}
+        cols = list(enumerate(self.columns))
+        self._required = [(i, c) for i, c in cols if c.required]
+        self._limited = [(i, c) for i, c in cols if c.max_length]
+        self._enums = [(i, c, self.choice_maps[c.key]) for i, c in cols if c.choices is not None]
+
+    # --- checking ----------------------------------------------------------------------------
+
+    def issue(self, row: int, key: str, value: str, code: str, message: str) -> Issue:
+        col = self.columns[self.pos[key]] if key in self.pos else None
+        masker = MASKS.get(key) if col is not None and col.personal else None
+        shown = masker(value) if masker else value
+        return Issue(row, col.header if col else "", shown[:200], code, message)
+
+    def _common(self, n: int, cells: list[str], out: list[Issue]) -> None:
+        for i, col in self._required:
+            if not cells[i]:
+                out.append(self.issue(n, col.key, "", "required", f"“{col.header}”为必填项"))
+        for i, col in self._limited:
+            value = cells[i]
+            if len(value) > col.max_length:
+                out.append(
+                    self.issue(n, col.key, value, "too_long", f"“{col.header}”最多 {col.max_length} 个字")
+                )
+        for i, col, allowed in self._enums:
+            value = cells[i]
+            if value and value not in allowed:
+                out.append(
+                    self.issue(
+                        n, col.key, value, "bad_choice", f"“{col.header}”取值无效,应为:{col.choice_labels()}"
+                    )
+                )
+
+    def _address(self, n: int, cells: list[str], out: list[Issue]) -> AddressParts | None:
+        p = self.pos
+        community_text = cells[p["community"]]
+        if not community_text:
+            return None  # already reported as required
+        community, code, message = self.directory.find(community_text)
+        if community is None:
+            out.append(self.issue(n, "community", community_text, code, message))
+            return None
+        lon, lat, bad, message = parse_coordinates(cells[p["lon"]], cells[p["lat"]])
+        if bad:
+            out.append(self.issue(n, bad, cells[p[bad]], "bad_coordinates", message))
+            return None
+        parts = AddressParts(
+            community,
+            cells[p["road"]],
+            cells[p["number"]],
+            cells[p["building"]],
+            cells[p["unit"]],
+            cells[p["room"]],
+            lon,
+            lat,
+        )
+        if not parts.road:
+            if self.needs_address or parts.number or parts.building or parts.unit or parts.room:
+                out.append(self.issue(n, "road", "", "required", "填写了地址时“街路巷”为必填项"))
+                return None
+            return parts  # a community without an address: no Address row
+        return normal_parts(parts, self.normal_cache)
+
+    def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
+        """The register's own fields of one row (after the common checks), or None."""
+        raise NotImplementedError
+
+    def unique_key(self, row: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        raise NotImplementedError
+
+    def batch_start(self, batch: Batch) -> None:
+        """Work done for the whole batch at once before its rows are checked one by one."""
+
+    def prepare(self, batch: Batch) -> Prepared:
+        self.batch_start(batch)
+        prepared = Prepared()
+        rows: list[tuple[int, dict[str, Any]]] = []
+        issues = prepared.issues
+        for offset, cells in enumerate(batch.rows):
+            if not any(cells):
+                continue
+            n = batch.first_row + offset
+            prepared.seen_rows += 1
+            before = len(issues)
+            self._common(n, cells, issues)
+            parts = self._address(n, cells, issues)
+            row = self.check_row(n, cells, issues)
+            if len(issues) > before or row is None:
+                prepared.error_rows += 1
+                continue
+            row["parts"] = parts
+            key = self.unique_key(row)
+            if key in self.seen:
+                issues.append(
+                    self.issue(
+                        n,
+                        self.key_column,
+                        self.shown_key(row),
+                        "duplicate_in_file",
+                        f"与第 {self.seen[key]} 行重复",
+                    )
+                )
+                prepared.error_rows += 1
+                continue
+            self.seen[key] = n
+            row["n"] = n
+            rows.append((n, row))
+        in_db = self.existing_keys([self.unique_key(r) for _, r in rows])
+        kept: list[dict[str, Any]] = []
+        for n, row in rows:
+            if self.unique_key(row) in in_db:
+                issues.append(
+                    self.issue(
+                        n, self.key_column, self.shown_key(row), "duplicate_in_database", self.in_db_message
+                    )
+                )
+                prepared.error_rows += 1
+                # A twin of a row already in the database is not "seen" for the file's own
+                # twins: the next copy of it is reported the same way.
+                continue
+            kept.append(row)
+        kept = self._place(kept, issues, prepared)
+        prepared.rows = kept
+        return prepared
+
+    key_column = ""
+    in_db_message = "数据库中已存在"
+
+    def shown_key(self, row: dict[str, Any]) -> str:
+        """The value a twin is reported by (masked by `issue` when personal)."""
+        parts = row.get("parts")
+        return str(row.get("shown_key") or (parts.text if parts is not None else ""))
+
+    def _place(
+        self, rows: list[dict[str, Any]], issues: list[Issue], prepared: Prepared
+    ) -> list[dict[str, Any]]:
+        """Grid of every row: by coordinates, else from what the database knows."""
+        parts = [r["parts"] for r in rows if r["parts"] is not None]
+        problems = locate_batch(parts)
+        bad_ids = {id(p) for p, (col, _) in zip(parts, problems, strict=True) if col}
+        message_of = {id(p): m for p, (col, m) in zip(parts, problems, strict=True) if col}
+        keyed = [p for p in parts if p.key and id(p) not in bad_ids]
+        known = {
+            k: (pk, grid)
+            for pk, k, grid in select_in(
+                Address, "key", sorted({p.key for p in keyed}), ["id", "key", "grid_id"]
+            )
+        }
+        # Where a point is known at the same road and number (this batch or the database), a row
+        # without coordinates takes that grid: the same building lies in one grid.
+        near: dict[tuple[int, str, str], int] = {}
+        for p in keyed:
+            if p.grid_id is not None:
+                near[(p.community.id, p.road, p.number)] = p.grid_id
+        key_grid, near_grid = self.key_grid, self.near_grid
+        for p in keyed:
+            found = known.get(p.key)
+            if found is not None:
+                p.address_id = found[0]
+                if p.grid_id is None:
+                    p.grid_id = found[1]
+            elif p.grid_id is None and p.key in key_grid:
+                p.grid_id = key_grid[p.key]  # created by an earlier batch of the file
+        missing = [
+            p
+            for p in keyed
+            if p.grid_id is None
+            and (p.community.id, p.road, p.number) not in near
+            and (p.community.id, p.road, p.number) not in near_grid
+        ]
+        if missing:
+            for cid, road, number, grid in (
+                Address.objects.filter(
+                    community_id__in={p.community.id for p in missing},
+                    road__in={p.road for p in missing},
+                    grid__isnull=False,
+                )
+                .values_list("community_id", "road", "number", "grid_id")
+                .iterator()
+            ):
+                near.setdefault((cid, road, number), grid)
+        kept = []
+        for row in rows:
+            p = row["parts"]
+            if p is not None and id(p) in bad_ids:
+                issues.append(
+                    self.issue(row["n"], "lon", f"{p.lon},{p.lat}", "unresolvable", message_of[id(p)])
+                )
+                prepared.error_rows += 1
+                continue
+            if p is not None and p.grid_id is None:
+                spot = (p.community.id, p.road, p.number)
+                p.grid_id = near.get(spot) or near_grid.get(spot)
+                if p.grid_id is None:
+                    only = self.directory.grids_of.get(p.community.id, [])
+                    if len(only) == 1:
+                        p.grid_id = only[0]
+            if p is not None and not self.directory.grid_allowed(p.grid_id):
+                issues.append(
+                    self.issue(
+                        row["n"],
+                        "community",
+                        p.community.code,
+                        "out_of_scope",
+                        "地址不在您负责的网格内(或无法定位到网格),不能导入",
+                    )
+                )
+                prepared.error_rows += 1
+                continue
+            kept.append(row)
+            if p is not None and p.key and p.address_id is None:
+                key_grid.setdefault(p.key, p.grid_id)
+        near_grid.update(near)
+        return kept
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write_addresses(self, rows: list[dict[str, Any]], written: Written) -> None:
+        """Create the addresses the rows need and not yet in the database; set address_id."""
+        new: dict[str, AddressParts] = {}
+        for r in rows:
+            p = r["parts"]
+            if p is not None and p.key and p.address_id is None:
+                new.setdefault(p.key, p)
+        if not new:
+            return
+        # Created meanwhile by an earlier batch of the file (prepared before that batch was
+        # committed) or by another import: use it rather than collide with it.
+        for k, pk in select_in(Address, "key", list(new), ["key", "id"]):
+            for_key = new.pop(k)
+            for_key.address_id = pk
+        if not new:
+            self._set_address_ids(rows, {})
+            return
+        written.addresses_created += insert_rows(
+            Address,
+            [
+                "community_id",
+                "grid_id",
+                "road",
+                "number",
+                "building",
+                "unit",
+                "room",
+                "text",
+                "key",
+                "lon",
+                "lat",
+            ],
+            [
+                (
+                    p.community.id,
+                    p.grid_id,
+                    p.road,
+                    p.number,
+                    p.building,
+                    p.unit,
+                    p.room,
+                    p.text[:255],
+                    k,
+                    p.lon,
+                    p.lat,
+                )
+                for k, p in new.items()
+            ],
+            now=self.now,
+            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
+        )
+        self._set_address_ids(rows, dict(select_in(Address, "key", list(new), ["key", "id"])))
+
+    @staticmethod
+    def _set_address_ids(rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
+        """Every row's address id: the new ones from `ids`, the rest from the first row of the
+        batch with the same key (found in the database above)."""
+        by_key: dict[str, int] = {}
+        for r in rows:
+            p = r["parts"]
+            if p is not None and p.key and p.address_id is not None:
+                by_key.setdefault(p.key, p.address_id)
+        for r in rows:
+            p = r["parts"]
+            if p is not None and p.key and p.address_id is None:
+                p.address_id = ids[p.key] if p.key in ids else by_key[p.key]
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        raise NotImplementedError
+
+    def write(self, prepared: Prepared) -> Written:
+        written = Written()
+        rows = prepared.rows
+        if not rows:
+            return written
+        self.write_addresses(rows, written)
+        self.write_rows(rows, written)
+        written.ungridded = sum(1 for r in rows if r["parts"] is None or r["parts"].grid_id is None)
+        history_record(
+            register=REGISTER_OF[self.register],
+            object_id="",
+            actor=self.actor,
+            action=ChangeAction.IMPORT,
+            now=self.now,
+            after={
+                "rows": written.rows,
+                "first_row": rows[0]["n"],
+                "last_row": rows[-1]["n"],
+                "addresses_created": written.addresses_created,
+            },
+            batch=self.job_id,
+        )
+        return written
+
+
+class ResidentHandler(Handler):
+    register = RegisterKind.RESIDENTS
+    key_column = "id_number"
+    in_db_message = "该身份证号码的人员已在登记簿中"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.id_sealer = FieldSealer(Resident, "id_number")
+        self.phone_sealer = FieldSealer(Resident, "phone")
+        self.today = self.now.date()
+        self._first = 0
+        self._fast: Any = None
+        self._index: dict[str, str] = {}
+
+    def batch_start(self, batch: Batch) -> None:
+        column = self.pos["id_number"]
+        self._first = batch.first_row
+        self._fast = id_numbers_ok([cells[column] for cells in batch.rows], today=self.today)
+
+    def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
+        p = self.pos
+        raw_id = cells[p["id_number"]]
+        number = ""
+        if self._fast[n - self._first]:
+            number = raw_id
+        elif raw_id:
+            try:
+                number = check_id_number(raw_id, today=self.today)
+            except InvalidInput as exc:
+                out.append(self.issue(n, "id_number", raw_id, exc.code, exc.message_zh))
+        phone = cells[p["phone"]]
+        digits = normalize_phone(phone) if phone else ""
+        if phone and not _phone_ok(digits):
+            out.append(self.issue(n, "phone", phone, "bad_phone", "联系电话应为 11 位手机号或带区号的固话"))
+        if not number:
+            return None
+        kind, relation = cells[p["kind"]], cells[p["relation"]]
+        return {
+            "name": cells[p["name"]],
+            "id_number": number,
+            "shown_key": number,
+            "phone": digits,
+            "kind": self.choice_maps["kind"].get(kind, ""),
+            "relation": self.choice_maps["relation"].get(relation, "other") if relation else "other",
+            "household_no": cells[p["household_no"]],
+        }
+
+    def unique_key(self, row: dict[str, Any]) -> str:
+        return str(row["id_number"])
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        index = self.id_sealer.index_normal(keys)
+        self._index = dict(zip(keys, index, strict=True))
+        found = {i for (i,) in select_in(Resident, "id_number_index", index, ["id_number_index"])}
+        return {k for k, i in zip(keys, index, strict=True) if i in found}
+
+    def prepare(self, batch: Batch) -> Prepared:
+        prepared = super().prepare(batch)
+        # The blind index computed for the twin check goes with the row: the next batch may be
+        # prepared (and _index replaced) before this one is written.
+        index = self._index
+        for r in prepared.rows:
+            r["id_index"] = index[r["id_number"]]
+        return prepared
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        ids = [r["id_number"] for r in rows]
+        phones = [r["phone"] for r in rows]
+        sealed_ids = self.id_sealer.seal(ids)
+        id_index = [r["id_index"] for r in rows]
+        sealed_phones = self.phone_sealer.seal(phones)
+        phone_index = self.phone_sealer.index_normal(phones)
+        male, female = Gender.MALE.value, Gender.FEMALE.value
+        out = []
+        for r, sid, iid, sph, iph in zip(rows, sealed_ids, id_index, sealed_phones, phone_index, strict=True):
+            v = r["id_number"]
+            p = r["parts"]
+            address_id = p.address_id if p.key else None
+            out.append(
+                (
+                    r["name"],
+                    sid,
+                    iid,
+                    sph,
+                    iph,
+                    male if int(v[16]) % 2 else female,
+                    date(int(v[6:10]), int(v[10:12]), int(v[12:14])),
+                    r["kind"],
+                    r["household_no"],
+                    r["relation"],
+                    address_id,
+                    p.community.id,
+                    p.grid_id,
+                )
+            )
+        written.rows += insert_rows(
+            Resident,
+            [
+                "name",
+                "id_number",
+                "id_number_index",
+                "phone",
+                "phone_index",
+                "gender",
+                "birth_date",
+                "kind",
+                "household_no",
+                "relation",
+                "address_id",
+                "community_id",
+                "grid_id",
+            ],
+            out,
+            now=self.now,
+            constants={
+                "id_type": IdType.ID_CARD.value,
+                "source": self.source,
+                "created_at": self.now,
+                "updated_at": self.now,
+            },
+        )
+        written.conflicts += len(out) - written.rows
+
+
+class AddressHandler(Handler):
+    register = RegisterKind.ADDRESSES
+    needs_address = True
+    key_column = "road"
+    in_db_message = "该地址已在登记簿中"
+
+    def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
+        return {}
+
+    def unique_key(self, row: dict[str, Any]) -> str:
+        return str(row["parts"].key)
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        return {k for (k,) in select_in(Address, "key", keys, ["key"])}
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        # The addresses are the rows: write_addresses has created them.
+        written.rows += written.addresses_created
+        written.conflicts += len(rows) - written.addresses_created
+
+
+class HouseHandler(Handler):
+    register = RegisterKind.HOUSES
+    needs_address = True
+    key_column = "road"
+    in_db_message = "该地址已登记房屋"
+
+    def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
+        p = self.pos
+        area_text = cells[p["area_m2"]]
+        area = None
+        if area_text:
+            try:
+                area = float(area_text)
+            except ValueError:
+                area = -1.0
+            if not (0 < area < 1_000_000):
+                out.append(self.issue(n, "area_m2", area_text, "bad_number", "建筑面积应为正数(平方米)"))
+                return None
+        return {
+            "use": self.choice_maps["use"].get(cells[p["use"]], ""),
+            "ownership": self.choice_maps["ownership"].get(cells[p["ownership"]], ""),
+            "area_m2": area,
+        }
+
+    def unique_key(self, row: dict[str, Any]) -> str:
+        return str(row["parts"].key)
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        found = set()
+        rows = select_in(Address, "key", keys, ["key", "id"])
+        with_house = {a for (a,) in select_in(House, "address_id", [pk for _, pk in rows], ["address_id"])}
+        for k, pk in rows:
+            if pk in with_house:
+                found.add(k)
+        return found
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        out = [(r["parts"].address_id, r["use"], r["ownership"], r["area_m2"]) for r in rows]
+        written.rows += insert_rows(
+            House,
+            ["address_id", "use", "ownership", "area_m2"],
+            out,
+            now=self.now,
+            constants={"created_at": self.now, "updated_at": self.now},
+        )
+        written.conflicts += len(out) - written.rows
+
+
+class OrganizationHandler(Handler):
+    register = RegisterKind.ORGANIZATIONS
+    key_column = "usc_code"
+    in_db_message = "该统一社会信用代码的单位已在登记簿中"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.phone_sealer = FieldSealer(Organization, "phone")
+
+    def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
+        p = self.pos
+        raw = cells[p["usc_code"]]
+        code = ""
+        if raw:
+            try:
+                code = check_usc_code(raw)
+            except InvalidInput as exc:
+                out.append(self.issue(n, "usc_code", raw, exc.code, exc.message_zh))
+        phone = cells[p["phone"]]
+        digits = normalize_phone(phone) if phone else ""
+        if phone and not _phone_ok(digits):
+            out.append(self.issue(n, "phone", phone, "bad_phone", "联系电话应为 11 位手机号或带区号的固话"))
+        if not code:
+            return None
+        return {
+            "usc_code": code,
+            "shown_key": code,
+            "name": cells[p["name"]],
+            "kind": self.choice_maps["kind"].get(cells[p["kind"]], ""),
+            "legal_person": cells[p["legal_person"]],
+            "phone": digits,
+        }
+
+    def unique_key(self, row: dict[str, Any]) -> str:
+        return str(row["usc_code"])
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        return {k for (k,) in select_in(Organization, "usc_code", keys, ["usc_code"])}
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        phones = [r["phone"] for r in rows]
+        sealed = self.phone_sealer.seal(phones)
+        index = self.phone_sealer.index_normal(phones)
+        out = []
+        for r, sph, iph in zip(rows, sealed, index, strict=True):
+            p = r["parts"]
+            out.append(
+                (
+                    r["usc_code"],
+                    r["name"],
+                    r["kind"],
+                    r["legal_person"],
+                    sph,
+                    iph,
+                    p.address_id if p.key else None,
+                    p.community.id,
+                    p.grid_id,
+                )
+            )
+        written.rows += insert_rows(
+            Organization,
+            [
+                "usc_code",
+                "name",
+                "kind",
+                "legal_person",
+                "phone",
+                "phone_index",
+                "address_id",
+                "community_id",
+                "grid_id",
+            ],
+            out,
+            now=self.now,
+            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
+        )
+        written.conflicts += len(out) - written.rows
+
+
+HANDLERS: dict[RegisterKind, type[Handler]] = {
+    RegisterKind.RESIDENTS: ResidentHandler,
+    RegisterKind.ADDRESSES: AddressHandler,
+    RegisterKind.HOUSES: HouseHandler,
+    RegisterKind.ORGANIZATIONS: OrganizationHandler,
+}

@@ -1,0 +1,180 @@
+"""Many rows into one table, the fastest way each database offers, inside the caller's
+transaction.
+
+- PostgreSQL: binary `COPY … FROM STDIN` (psycopg 3, the column types from the catalogue, so
+  the server parses no text) straight into the table, in a savepoint; if a
+  row's unique key turned up meanwhile (a twin written by someone else since the batch was
+  checked), the batch goes again through a temporary table and `INSERT … SELECT … ON CONFLICT DO
+  NOTHING`, so the twin is skipped rather than failing the batch.
+- SQLite: `INSERT OR IGNORE … executemany`.
+
+The values must already be in database form (`Field.get_db_prep_save`; a date as a `date`, not
+text, since binary COPY sends each value as its column's type): this bypasses the ORM's
+per-object work, which is the point. Every concrete column the caller does not give gets its
+field's default, so a field added later with a default needs no change here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+
+_MAX_SQLITE_VARS = 30_000
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def default_columns(model: type[models.Model], given: Sequence[str], *, now: datetime) -> dict[str, Any]:
+    """The database value of every concrete column that `given` leaves out (the primary key
+    aside): the field's default, now for auto_now(_add), NULL or "" where allowed."""
+    out: dict[str, Any] = {}
+    for f in model._meta.concrete_fields:
+        column = f.column
+        if f.primary_key or column is None or column in given:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value: Any = now
+        elif f.has_default():
+            value = f.get_default()
+        elif f.null:
+            value = None
+        elif isinstance(f, (models.CharField, models.TextField)):
+            value = ""
+        else:
+            raise TypeError(f"{model.__name__}.{f.name} has no default: give it to the bulk writer")
+        out[column] = f.get_db_prep_save(value, connection)
+    return out
+
+
+def prep(model: type[models.Model], column_values: dict[str, Any]) -> dict[str, Any]:
+    """Constant values (one per batch) in database form, keyed by column."""
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    return {c: by_column[c].get_db_prep_save(v, connection) for c, v in column_values.items()}
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    now: datetime,
+    constants: dict[str, Any] | None = None,
+) -> int:
+    """Insert rows (tuples in the order of `columns`, database form) plus the same constants and
+    defaults for every row; rows conflicting with a unique key are skipped. Returns the count
+    written."""
+    if not rows:
+        return 0
+    const = prep(model, constants or {})
+    given = [*columns, *const]
+    const.update(default_columns(model, given, now=now))
+    all_columns = [*columns, *const]
+    tail = tuple(const.values())
+    table = _quote(model._meta.db_table)
+    names = ", ".join(_quote(c) for c in all_columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = _pg_types(cursor.cursor, model._meta.db_table, all_columns)
+            return _pg_insert(cursor.cursor, table, names, rows, tail, model._meta.db_table, types)
+        marks = ", ".join(["%s"] * len(all_columns))
+        cursor.executemany(
+            f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            [r + tail for r in rows],
+        )
+        return int(cursor.rowcount)
+
+
+def _pg_types(raw: Any, db_table: str, columns: Sequence[str]) -> list[int]:
+    """The type OIDs of the columns, for binary COPY (one catalogue query per batch)."""
+    raw.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        [db_table],
+    )
+    oid_of = dict(raw.fetchall())
+    return [oid_of[c] for c in columns]
+
+
+def _copy(
+    raw: Any, table: str, names: str, rows: Sequence[tuple[Any, ...]], tail: tuple[Any, ...], types: list[int]
+) -> None:
+    with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        for r in rows:
+            write(r + tail)
+
+
+def _pg_insert(
+    raw: Any,
+    table: str,
+    names: str,
+    rows: Sequence[tuple[Any, ...]],
+    tail: tuple[Any, ...],
+    db_table: str,
+    types: list[int],
+) -> int:
+    """COPY straight into the table inside a savepoint: the caller has already left out every
+    row whose key is in the database, so this is the common case and the fastest. Only when a
+    twin appeared meanwhile (a unique violation) is the batch sent again the safe way: into a
+    temporary table, then INSERT … ON CONFLICT DO NOTHING."""
+    from psycopg import errors as pg_errors
+
+    raw.execute("SAVEPOINT bulk_copy")
+    try:
+        _copy(raw, table, names, rows, tail, types)
+    except pg_errors.UniqueViolation:
+        raw.execute("ROLLBACK TO SAVEPOINT bulk_copy")
+    else:
+        raw.execute("RELEASE SAVEPOINT bulk_copy")
+        return len(rows)
+    tmp = _quote(f"bulk_{db_table}")
+    raw.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+    _copy(raw, tmp, names, rows, tail, types)
+    raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {tmp} ON CONFLICT DO NOTHING")  # noqa: S608
+    written = int(raw.rowcount)
+    raw.execute(f"DROP TABLE {tmp}")
+    return written
+
+
+def _text_array(values: Sequence[Any]) -> str:
+    """The PostgreSQL text form of a text[]: every element double-quoted, \\ and " escaped."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def select_in(
+    model: type[models.Model], column: str, values: Sequence[Any], wanted: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Rows (the `wanted` columns) whose `column` is one of values: one query on PostgreSQL
+    (= ANY of an array), chunks under SQLite's limit on bound variables."""
+    if not values:
+        return []
+    table = _quote(model._meta.db_table)
+    cols = ", ".join(_quote(c) for c in wanted)
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if all(isinstance(v, str) for v in values):
+                # One text literal of the array, cast by the server: psycopg would dump a
+                # list element by element in Python (a sixth of a batch's lookups).
+                cursor.execute(
+                    f"SELECT {cols} FROM {table} WHERE {_quote(column)} = ANY(%s::text[])",  # noqa: S608
+                    [_text_array(values)],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT {cols} FROM {table} WHERE {_quote(column)} = ANY(%s)",  # noqa: S608
+                    [list(values)],
+                )
+            return list(cursor.fetchall())
+        for i in range(0, len(values), _MAX_SQLITE_VARS):
+            chunk = values[i : i + _MAX_SQLITE_VARS]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT {cols} FROM {table} WHERE {_quote(column)} IN ({marks})", list(chunk))  # noqa: S608
+            out.extend(cursor.fetchall())
+    return out
