@@ -1,0 +1,686 @@
+"""Command-centre screen benchmark: the indicator queries the big screen makes (`stats.indicators`
+compute + breakdowns, reading the summary tables) against the naive GROUP BY over the cases
+table, in the same run, at 1,000,000 cases on SQLite and 10,000,000 on PostgreSQL.
+
+    .venv/bin/python bench/stats_screen.py                                   # both, full size
+    .venv/bin/python bench/stats_screen.py --backends sqlite --sqlite-cases 100000 --repeat 10
+
+For each database: a fresh one (PostgreSQL `gridgov_bench_stats`, SQLite under var/bench-stats/,
+both dropped afterwards) with the real Lanzhou territory (4,417 synthetic grids) and the demo
+accounts and departments; one case made by the real `case_create` as the template; then
+SYNTHETIC historical cases over three years, set-based in one INSERT … SELECT over a generated
+series (every column copied from the template except the ones that vary: number, place,
+channel, category, department, level, status, clock times, rating, redo count). The summary
+tables are then filled set-based from the cases table (`_summary_sql`: the rules of
+stats/contribution.py written as SQL; the first dispatch, which lives in the events, is taken
+as 30 minutes after acceptance, as no events are generated) and the open cases' facts.
+
+Timed, after ANALYZE and one untimed warm-up, each `--repeat` times for a county (城关区) and for
+the city: every call the screen makes (today's and this month's figures with year-on-year and
+month-on-month, month breakdowns by region, channel, department and category, the last 30
+days by day) and the whole screen (all of them in a row); then the naive equivalents over the
+cases table (this month's totals, and GROUP BYs by channel × day, by department and by child
+region), `--naive-repeat` times. Markdown on standard output, progress on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_common import ROOT, child_env, loadavg, log, machine, pg_admin, pg_available, run_child
+
+PG_NAME = "gridgov_bench_stats"
+SQLITE_DIR = ROOT / "var" / "bench-stats"
+YEARS_SECONDS = 3 * 365 * 86400
+
+VARYING = {
+    "number", "status", "channel", "category_id", "grid_id", "region_id", "territory_code",
+    "owner_department_id", "level", "is_open", "colour", "rating", "redo_count", "created_at",
+    "updated_at", "accepted_at", "contacted_at", "finish_started_at", "finished_at", "closed_at",
+    "contact_due_at", "finish_due_at", "feedback_due_at", "due_at", "yellow_at",
+}  # fmt: skip
+CHANNELS = ["hotline_12345"] * 5 + ["citizen_app"] * 2 + ["grid_worker"] * 4 + [
+    "police_110", "petition", "mediation", "sensor", "leader", "upper_transfer", "walk_in",
+]  # fmt: skip
+DEPARTMENT_CALLS = ("compute month", "breakdown region (month)", "breakdown channel (month)")
+LEVELS = ["community"] * 4 + ["township"] * 2 + ["county"] * 3 + ["city"]
+
+
+def _args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Indicator screen benchmark (see the module docstring).")
+    p.add_argument("--sqlite-cases", type=int, default=1_000_000)
+    p.add_argument("--pg-cases", type=int, default=10_000_000)
+    p.add_argument("--backends", default="sqlite,postgresql")
+    p.add_argument("--repeat", type=int, default=30)
+    p.add_argument("--naive-repeat", type=int, default=5)
+    p.add_argument("--keep", action="store_true", help="keep the databases (to rerun the timing)")
+    p.add_argument(
+        "--reuse", action="store_true", help="time the databases a --keep run left, generate nothing"
+    )
+    p.add_argument(
+        "--report", nargs="+", metavar="JSON", help="print the report of saved results, run nothing"
+    )
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--cases", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# --- generation -----------------------------------------------------------------------------------
+
+
+class Sql:
+    """The few expressions that differ between the two databases."""
+
+    def __init__(self, vendor: str) -> None:
+        self.pg = vendor == "postgresql"
+
+    def series(self) -> str:
+        if self.pg:
+            return "generate_series(1::bigint, %(n)s::bigint) AS s(g)"
+        return (
+            "(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %(n)s) "
+            "SELECT g FROM s) s"
+        )
+
+    def at(self, seconds: str) -> str:
+        """`now` minus three years plus `seconds`."""
+        if self.pg:
+            return f"(%(start)s::timestamptz + ({seconds}) * interval '1 second')"
+        return f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', %(start)s, CAST(({seconds}) AS INTEGER) || ' seconds')"
+
+    def day(self, col: str) -> str:
+        if self.pg:
+            return f"(({col}) AT TIME ZONE 'Asia/Shanghai')::date"
+        return f"date({col}, '+8 hours')"
+
+    def secs(self, a: str, b: str) -> str:
+        if self.pg:
+            return f"CAST(EXTRACT(EPOCH FROM ({b}) - ({a})) AS bigint)"
+        return f"CAST(ROUND((julianday({b}) - julianday({a})) * 86400) AS INTEGER)"
+
+    def plus(self, col: str, seconds: int) -> str:
+        if self.pg:
+            return f"(({col}) + interval '{seconds} seconds')"
+        return f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', {col}, '+{seconds} seconds')"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
+
+    def text(self, col: str) -> str:
+        return f"CAST({col} AS {'text' if self.pg else 'TEXT'})"
+
+
+# A prime above any case count: row numbers below it give distinct draws (a smaller modulus
+# would repeat the same cases every MODULUS rows).
+MODULUS = 2_147_483_647
+
+
+def _h(mult: int) -> str:
+    """A uniform integer 0 … MODULUS - 1 from the row number, one stream per multiplier."""
+    return f"((g * {mult}) %% {MODULUS})"
+
+
+def _cases_sql(q: Sql, cols: list[str], types: dict[str, str]) -> str:
+    u = lambda m: f"({_h(m)} * 1.0 / {MODULUS})"  # noqa: E731
+    # One inner row per case with its random draws; the outer select builds the columns.
+    inner = (
+        f"SELECT g, CAST({u(2654435761)} * {YEARS_SECONDS} AS INTEGER) AS created, "
+        f"CAST({u(40503)} * 5400 AS INTEGER) AS accept_d, "
+        f"CAST({u(69069)} * {u(69069)} * 518400 AS INTEGER) + 3600 AS finish_d, "
+        f"CAST({u(22695477)} * 7200 AS INTEGER) AS close_d, "
+        f"{_h(1103515245)} %% %(ngrids)s AS gi, {_h(134775813)} %% %(ncats)s AS ci, "
+        f"{_h(214013)} %% %(ndepts)s AS di, {_h(16807)} %% {len(CHANNELS)} AS chi, "
+        f"{_h(48271)} %% {len(LEVELS)} AS li, {_h(279470273)} %% 100 AS r "
+        f"FROM {q.series()}"
+    )
+    age = f"({YEARS_SECONDS} - x.created)"
+    done = f"(x.r >= 2 AND x.finish_d + x.close_d < {age})"
+    status = (
+        f"(CASE WHEN x.r < 2 THEN 'rejected' "
+        f"WHEN {done} THEN (CASE WHEN x.r < 92 THEN 'archived' ELSE 'closed' END) "
+        f"WHEN x.finish_d < {age} THEN 'reported' ELSE 'handling' END)"
+    )
+    is_open = f"(x.r >= 2 AND NOT {done})"
+    due = "(x.created + 259200)"
+    chan = "(CASE x.chi " + " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(CHANNELS)) + " END)"
+    level = "(CASE x.li " + " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(LEVELS)) + " END)"
+    finished = f"(CASE WHEN x.r >= 2 AND x.finish_d < {age} THEN {q.at('x.created + x.finish_d')} END)"
+    expr = {
+        "number": "'S' || " + (q.text("x.g") if q.pg else "substr('000000000' || x.g, -9, 9)"),
+        "status": status,
+        "channel": chan,
+        "category_id": "c.category_id",
+        "grid_id": "bg.grid_id",
+        "region_id": "bg.region_id",
+        "territory_code": "bg.code",
+        "owner_department_id": "(CASE WHEN x.r < 2 OR x.r %% 10 = 9 THEN NULL ELSE d.department_id END)",
+        "level": level,
+        "is_open": is_open if q.pg else f"(CASE WHEN {is_open} THEN 1 ELSE 0 END)",
+        "colour": f"(CASE WHEN NOT {is_open} THEN '' WHEN {due} < {YEARS_SECONDS} THEN 'red' "
+        "ELSE 'green' END)",
+        "rating": f"(CASE WHEN x.r >= 2 AND x.r < 92 AND {done} THEN (CASE WHEN x.r %% 7 = 0 "
+        f"THEN 'basically_satisfied' WHEN x.r = 13 THEN 'unsatisfied' ELSE 'satisfied' END) ELSE '' END)",
+        "redo_count": "(CASE WHEN x.r %% 31 = 5 THEN 1 ELSE 0 END)",
+        "created_at": q.at("x.created"),
+        "updated_at": q.at("x.created"),
+        "accepted_at": f"(CASE WHEN x.r >= 2 THEN {q.at('x.created + x.accept_d')} END)",
+        "contacted_at": q.at("x.created + x.accept_d"),
+        "finish_started_at": q.at("x.created"),
+        "finished_at": finished,
+        "closed_at": f"(CASE WHEN {done} THEN {q.at('x.created + x.finish_d + x.close_d')} END)",
+        "contact_due_at": q.at("x.created + 3600"),
+        "finish_due_at": q.at(due),
+        "feedback_due_at": (
+            f"(CASE WHEN x.finish_d < {age} THEN {q.at('x.created + x.finish_d + 86400')} END)"
+        ),
+        "due_at": f"(CASE WHEN {is_open} THEN {q.at(due)} END)",
+        "yellow_at": f"(CASE WHEN {is_open} THEN {q.at(due + ' - 51840')} END)",
+    }
+    select = []
+    for c in cols:
+        if c in expr:
+            select.append(f"{expr[c]}" + (f"::{types[c]}" if q.pg and c in ("is_open",) else ""))
+        elif q.pg:
+            select.append(f"%({c})s::{types[c]}")
+        else:
+            select.append(f"%({c})s")
+    names = ", ".join(f'"{c}"' for c in cols)
+    return (
+        f"INSERT INTO cases_case ({names}) SELECT {', '.join(select)} FROM ({inner}) x "
+        "JOIN bench_grid bg ON bg.i = x.gi JOIN bench_cat c ON c.i = x.ci JOIN bench_dept d ON d.i = x.di"
+    )
+
+
+def _summary_sql(q: Sql) -> str:
+    """The fine cells of all cases, set-based, in one scan of the cases table: each case row is
+    joined with the eight rules of stats/contribution.py (intake, accept, dispatch, handled,
+    closed, due if closed, due if open, rated) and the rules that apply are summed per cell."""
+    from gridgov.stats.models import COUNTERS
+
+    live = "status NOT IN ('rejected', 'merged')"
+    dispatched = q.plus("accepted_at", 1800)
+    rules: list[tuple[str, str, dict[str, str]]] = [
+        ("created_at", "1 = 1", {"intake": "1"}),
+        ("accepted_at", f"{live} AND accepted_at IS NOT NULL",
+         {"accept_count": "1", "accept_seconds": q.secs("created_at", "accepted_at")}),
+        (dispatched, f"{live} AND owner_department_id IS NOT NULL AND accepted_at IS NOT NULL",
+         {"dispatch_count": "1", "dispatch_seconds": q.secs("created_at", dispatched)}),
+        ("finished_at", f"{live} AND finished_at IS NOT NULL",
+         {"handled": "1", "handled_on_time": "(CASE WHEN finished_at <= finish_due_at THEN 1 ELSE 0 END)"}),
+        ("closed_at", f"{live} AND closed_at IS NOT NULL",
+         {"closed": "1", "close_seconds": q.secs("created_at", "closed_at"),
+          "closed_redone": "(CASE WHEN redo_count > 0 THEN 1 ELSE 0 END)",
+          "closed_self": "(CASE WHEN level = 'community' THEN 1 ELSE 0 END)"}),
+        (q.least("closed_at", "finish_due_at"), f"{live} AND closed_at IS NOT NULL",
+         {"due": "1", "due_closed": "1", "due_closed_on_time": (
+             "(CASE WHEN finished_at <= finish_due_at AND (feedback_due_at IS NULL OR "
+             "closed_at <= feedback_due_at) THEN 1 ELSE 0 END)")}),
+        ("finish_due_at", f"{live} AND closed_at IS NULL AND finish_due_at IS NOT NULL", {"due": "1"}),
+        ("closed_at", f"{live} AND rating <> '' AND closed_at IS NOT NULL",
+         {"rated": "1",
+          "satisfied": "(CASE WHEN rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END)"}),
+    ]  # fmt: skip
+    kinds = "(VALUES " + ", ".join(f"({i})" for i in range(len(rules))) + ") AS k"
+    day = "CASE k.column1 " + " ".join(f"WHEN {i} THEN {q.day(r[0])}" for i, r in enumerate(rules)) + " END"
+    cond = " OR ".join(f"(k.column1 = {i} AND {r[1]})" for i, r in enumerate(rules))
+
+    def counter(c: str) -> str:
+        whens = " ".join(f"WHEN {i} THEN {r[2][c]}" for i, r in enumerate(rules) if c in r[2])
+        return f"SUM(CASE k.column1 {whens} ELSE 0 END)"
+
+    return (
+        "INSERT INTO stats_cell (territory, department_id, category_id, channel, day, "
+        f"{', '.join(COUNTERS)}) "
+        f"SELECT territory_code, COALESCE(owner_department_id, 0), category_id, channel, {day}, "
+        f"{', '.join(counter(c) for c in COUNTERS)} FROM cases_case CROSS JOIN {kinds} WHERE {cond} "
+        f"GROUP BY territory_code, COALESCE(owner_department_id, 0), category_id, channel, {day}"
+    )
+
+
+def _rollup_sqls(q: Sql) -> list[str]:
+    """The rollups, set-based: grid totals and the township rows by dimension from the cells,
+    every level above from the level below it (the generated cases all lie in grids)."""
+    from gridgov.stats.contribution import DIM_MAX_LENGTH, PREFIX_LENGTHS
+    from gridgov.stats.models import COUNTERS
+
+    cols = ", ".join(COUNTERS)
+    sums = ", ".join(f"SUM({c})" for c in COUNTERS)
+    insert = f"INSERT INTO stats_rollup (code, dim, key, day, {cols}) "
+    out = [f"{insert}SELECT territory, '', '', day, {sums} FROM stats_cell GROUP BY territory, day"]
+    lengths = sorted(PREFIX_LENGTHS, reverse=True)
+    for below, n in itertools.pairwise(lengths):
+        code = f"substr(code, 1, {n})"
+        out.append(
+            f"{insert}SELECT {code}, '', '', day, {sums} FROM stats_rollup "
+            f"WHERE dim = '' AND length(code) = {below} GROUP BY {code}, day"
+        )
+    top = max(n for n in PREFIX_LENGTHS if n <= DIM_MAX_LENGTH)
+    code = f"substr(territory, 1, {top})"
+    for dim, key, join in (
+        ("channel", "channel", ""),
+        ("department", q.text("department_id"), ""),
+        ("category", q.text("COALESCE(k.parent_id, k.id)"), " JOIN cases_category k ON k.id = c.category_id"),
+    ):
+        out.append(
+            f"{insert}SELECT {code}, '{dim}', {key}, day, {sums} FROM stats_cell c{join} "
+            f"GROUP BY {code}, {key}, day"
+        )
+    dim_lengths = sorted((n for n in PREFIX_LENGTHS if n <= DIM_MAX_LENGTH), reverse=True)
+    for below, n in itertools.pairwise(dim_lengths):
+        code = f"substr(code, 1, {n})"
+        out.append(
+            f"{insert}SELECT {code}, dim, key, day, {sums} FROM stats_rollup "
+            f"WHERE dim <> '' AND length(code) = {below} GROUP BY {code}, dim, key, day"
+        )
+    return out
+
+
+def _facts_sql(q: Sql) -> str:
+    day = q.day("c.created_at")
+    return (
+        "INSERT INTO stats_casefact (case_id, territory, department_id, category_id, top_category_id, "
+        "channel, "
+        "received_day, is_open, overdue, days) "
+        f"SELECT c.id, c.territory_code, COALESCE(c.owner_department_id, 0), c.category_id, "
+        f"COALESCE(k.parent_id, k.id), c.channel, {day}, c.is_open, c.colour = 'red', '{{}}' "
+        "FROM cases_case c JOIN cases_category k ON k.id = c.category_id "
+        "WHERE c.status NOT IN ('rejected', 'archived', 'merged')"
+    )
+
+
+def _generate(n: int) -> dict[str, float]:
+    from datetime import UTC, timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from _bench_common import build_city
+    from gridgov.accounts.models import Department, User
+    from gridgov.cases.models import Case, Category
+    from gridgov.cases.services import CaseDraft, case_create
+    from gridgov.geo.models import Grid
+
+    q = Sql(connection.vendor)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    build_city()
+    timings["territory"] = time.perf_counter() - t0
+    actor = User.objects.get(username="city_dispatcher")
+    category = Category.objects.filter(active=True, parent__isnull=False).order_by("code").first()
+    assert category is not None
+    now = timezone.now().replace(microsecond=0)
+    draft = CaseDraft(
+        channel="hotline_12345", category_code=category.code, title="楼道墙体开裂(合成数据)",
+        description="基准测试合成数据 / synthetic benchmark data", lon=103.83, lat=36.06,
+    )  # fmt: skip
+    template, _ = case_create(actor=actor, draft=draft, idempotency_key="bench-template", now=now)
+    table = Case._meta.db_table
+    grids = list(Grid.objects.order_by("code").values_list("pk", "code", "community_id"))
+    cats = list(Category.objects.filter(parent__isnull=False).order_by("code").values_list("pk", flat=True))
+    depts = list(Department.objects.order_by("code").values_list("pk", flat=True))
+    with connection.cursor() as cur:
+        if q.pg:
+            # The generated rows reference existing ids by construction: foreign-key checks
+            # (one trigger per row and key, queued to the end of the statement) are skipped
+            # while loading, as a restore does.
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("SET synchronous_commit = off")
+            cur.execute("SET work_mem = '256MB'")
+            cur.execute("SET maintenance_work_mem = '512MB'")
+        for ddl in (
+            "CREATE TEMP TABLE bench_grid "
+            "(i integer PRIMARY KEY, grid_id bigint, code varchar(15), region_id bigint)",
+            "CREATE TEMP TABLE bench_cat (i integer PRIMARY KEY, category_id bigint)",
+            "CREATE TEMP TABLE bench_dept (i integer PRIMARY KEY, department_id bigint)",
+        ):
+            cur.execute(ddl)
+        cur.executemany(
+            "INSERT INTO bench_grid VALUES (%s, %s, %s, %s)", [(i, *g) for i, g in enumerate(grids)]
+        )
+        cur.executemany("INSERT INTO bench_cat VALUES (%s, %s)", list(enumerate(cats)))
+        cur.executemany("INSERT INTO bench_dept VALUES (%s, %s)", list(enumerate(depts)))
+        if q.pg:
+            cur.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+            types = dict(cur.fetchall())
+            cols = [c for c in types if c != "id"]
+            cur.execute(
+                f"SELECT {', '.join(f'{c}::text' for c in cols)} FROM {table} WHERE id = %s", [template.pk]
+            )
+            row = cur.fetchone()
+            names = cols
+        else:
+            types = {}
+            cur.execute(f"SELECT * FROM {table} WHERE id = %s", [template.pk])
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        values = dict(zip(names, row, strict=True))
+        cols = [c for c in names if c != "id"]
+        params: dict[str, Any] = {c: values[c] for c in cols if c not in VARYING}
+        start = now - timedelta(seconds=YEARS_SECONDS)
+        params.update(
+            n=n, ngrids=len(grids), ncats=len(cats), ndepts=len(depts),
+            start=start if q.pg else start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        )  # fmt: skip
+        # Secondary indexes off while loading, back on afterwards: the same indexes, built once.
+        indexes = _drop_indexes(cur, q, table)
+        t0 = time.perf_counter()
+        cur.execute(_cases_sql(q, cols, types), params)
+        timings["cases_insert"] = time.perf_counter() - t0
+        if q.pg:
+            cur.execute("SET session_replication_role = DEFAULT")
+        log(f"  {n:,} cases inserted in {timings['cases_insert']:.0f} s")
+        t0 = time.perf_counter()
+        for ddl in indexes:
+            cur.execute(ddl)
+        timings["cases_indexes"] = time.perf_counter() - t0
+        log(f"  cases indexes rebuilt in {timings['cases_indexes']:.0f} s")
+        t0 = time.perf_counter()
+        stats_indexes = _drop_indexes(cur, q, "stats_cell") + _drop_indexes(cur, q, "stats_rollup")
+        cur.execute(_summary_sql(q), [])  # [] so that %% in the SQLite expressions reads as %
+        for ddl in stats_indexes:
+            cur.execute(ddl)
+        timings["cells"] = time.perf_counter() - t0
+        log(f"  cells in {timings['cells']:.0f} s")
+        t0 = time.perf_counter()
+        for sql in _rollup_sqls(q):
+            cur.execute(sql)
+        cur.execute(_facts_sql(q))
+        timings["rollups_facts"] = time.perf_counter() - t0
+        log(f"  rollups and facts in {timings['rollups_facts']:.0f} s")
+        t0 = time.perf_counter()
+        cur.execute("ANALYZE")
+        timings["analyze"] = time.perf_counter() - t0
+    return timings
+
+
+def _drop_indexes(cur: Any, q: Sql, table: str) -> list[str]:
+    """Drop the table's secondary indexes (not the primary key, not unique constraints the
+    loader relies on); returns the statements that make them again."""
+    if q.pg:
+        cur.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname "
+            "FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+            [table],
+        )
+        again = []
+        for name, ddl, constraint in cur.fetchall():
+            if constraint:  # made again as a unique index: ON CONFLICT needs no more
+                cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
+                again.append(ddl)
+            else:
+                cur.execute(f"DROP INDEX {name}")
+                again.append(ddl)
+        return again
+    cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+        [table],
+    )
+    again = []
+    for name, ddl in cur.fetchall():
+        cur.execute(f'DROP INDEX "{name}"')
+        again.append(ddl)
+    return again
+
+
+# --- timing -----------------------------------------------------------------------------------------
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(p * (len(xs) - 1))))]
+
+
+def _time(fn: Any, repeat: int) -> dict[str, float]:
+    fn()  # warm-up, not timed
+    xs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        xs.append((time.perf_counter() - t0) * 1000)
+    return {"p50": statistics.median(xs), "p95": _pct(xs, 0.95), "max": max(xs), "n": repeat}
+
+
+def _screen_calls(scope: Any, today: Any) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from gridgov.stats.indicators import Period, breakdown, compute
+
+    month = Period.month_of(today)
+    last30 = Period(today - timedelta(days=29), today)
+    return {
+        "compute today": lambda: compute(scope=scope, period=Period.day(today)),
+        "compute month": lambda: compute(scope=scope, period=month),
+        "breakdown region (month)": lambda: breakdown(scope=scope, period=month, by="region"),
+        "breakdown channel (month)": lambda: breakdown(scope=scope, period=month, by="channel"),
+        "breakdown department (month)": lambda: breakdown(scope=scope, period=month, by="department"),
+        "breakdown category (month)": lambda: breakdown(scope=scope, period=month, by="category"),
+        "breakdown day (30 days)": lambda: breakdown(
+            scope=scope, period=last30, by="day", names=["intake", "closed", "on_time_closure_rate"]
+        ),
+    }
+
+
+def _naive_calls(prefix: str, today: Any) -> dict[str, Any]:
+    """The same questions asked of the cases table directly, as one would without summaries."""
+    from datetime import datetime, timedelta
+    from datetime import time as dtime
+
+    from django.db.models import Avg, Count, F, Q
+    from django.db.models.functions import Substr, TruncDate
+    from django.utils import timezone
+
+    from gridgov.cases.models import Case
+    from gridgov.geo.models import Region
+
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(today.replace(day=1), dtime.min, tzinfo=tz)
+    end = datetime.combine(today + timedelta(days=1), dtime.min, tzinfo=tz)
+    scoped = Case.objects.filter(territory_code__startswith=prefix)
+    month_created = scoped.filter(created_at__gte=start, created_at__lt=end)
+    child_len = Region.objects.filter(prefix=prefix).values_list("level", flat=True).first()
+    n = {"city": 6, "county": 9}.get(child_len or "", 12)
+
+    def totals() -> Any:
+        a = month_created.aggregate(intake=Count("id"), open=Count("id", filter=Q(is_open=True)))
+        b = scoped.filter(closed_at__gte=start, closed_at__lt=end).aggregate(
+            closed=Count("id"),
+            on_time=Count("id", filter=Q(finished_at__lte=F("finish_due_at"))),
+            hours=Avg(F("closed_at") - F("created_at")),
+        )
+        return a, b
+
+    return {
+        "totals (month)": totals,
+        "GROUP BY channel × day (month)": lambda: list(
+            month_created.annotate(d=TruncDate("created_at", tzinfo=tz))
+            .values("channel", "d")
+            .annotate(n=Count("id"))
+        ),
+        "GROUP BY department (month)": lambda: list(
+            month_created.values("owner_department_id").annotate(
+                n=Count("id"), closed=Count("id", filter=Q(closed_at__isnull=False))
+            )
+        ),
+        "GROUP BY child region (month)": lambda: list(
+            month_created.annotate(k=Substr("territory_code", 1, n)).values("k").annotate(n=Count("id"))
+        ),
+    }
+
+
+def _child(args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from gridgov.geo.enums import RegionLevel
+    from gridgov.geo.models import Region
+    from gridgov.stats.indicators import Scope, today
+    from gridgov.stats.models import CaseFact, Cell, Rollup
+
+    out: dict[str, Any] = {"vendor": connection.vendor, "cases": args.cases}
+    if args.reuse:  # the schema of the code being timed (an index added since, say)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    out["generate"] = None if args.reuse else _generate(args.cases)
+    from gridgov.cases.models import Case
+
+    out["cases"] = Case.objects.count() - 1  # less the template
+    out["rows"] = {
+        "cells": Cell.objects.count(),
+        "rollups": Rollup.objects.count(),
+        "facts": CaseFact.objects.count(),
+    }
+    log(f"  rows: {out['rows']}")
+    city = Region.objects.get(level=RegionLevel.CITY)
+    county = (
+        Region.objects.filter(level=RegionLevel.COUNTY, code="620102").first()
+        or Region.objects.filter(level=RegionLevel.COUNTY).order_by("code").first()
+    )
+    d = today()
+    out["load_before"] = loadavg()
+    out["screen"] = {}
+    out["naive"] = {}
+    for name, region in (("county " + county.name, county), ("city " + city.name, city)):
+        calls = _screen_calls(Scope(region=region), d)
+        timed = {label: _time(fn, args.repeat) for label, fn in calls.items()}
+        timed["whole screen"] = _time(lambda calls=calls: [fn() for fn in calls.values()], args.repeat)
+        out["screen"][name] = timed
+        naive = _naive_calls(region.prefix, d)
+        out["naive"][name] = {label: _time(fn, args.naive_repeat) for label, fn in naive.items()}
+        log(f"  {name}: whole screen p95 {timed['whole screen']['p95']:.1f} ms")
+    # A department's view of the city: one filter, so the rollups answer its totals, but its
+    # breakdowns by region and by channel need two dimensions at once: the fine cells.
+    from gridgov.accounts.models import Department
+
+    dept = Department.objects.filter(region=city).order_by("code").first() or Department.objects.first()
+    if dept is not None:
+        scope = Scope(region=city, department_id=dept.pk)
+        calls = {k: v for k, v in _screen_calls(scope, d).items() if k in DEPARTMENT_CALLS}
+        name = f"department {dept.name} (city)"
+        out["screen"][name] = {label: _time(fn, args.repeat) for label, fn in calls.items()}
+    out["load_after"] = loadavg()
+    return out
+
+
+def _backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+    n = args.sqlite_cases if name == "sqlite" else args.pg_cases
+    db = SQLITE_DIR / "bench.sqlite3"
+    if name == "postgresql":
+        if not args.reuse:
+            pg_admin(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+            pg_admin(f'CREATE DATABASE "{PG_NAME}"')
+        url = f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
+    else:
+        if not args.reuse:
+            for f in SQLITE_DIR.glob("bench.sqlite3*"):
+                f.unlink()
+        url = f"sqlite:///{db}"
+    env = child_env(tmp=str(SQLITE_DIR), database_url=url, settings="gridgov.settings")
+    out = SQLITE_DIR / f"result-{name}.json"
+    try:
+        log(f"[{name}] {n:,} cases")
+        run_child(
+            Path(__file__).resolve(),
+            ["--child", name, "--cases", str(n), "--out", str(out), *_pass(args)],
+            env,
+        )
+        return json.loads(out.read_text())
+    finally:
+        if not args.keep:
+            if name == "postgresql":
+                pg_admin(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+            else:
+                shutil.rmtree(SQLITE_DIR, ignore_errors=True)
+
+
+def _pass(args: argparse.Namespace) -> list[str]:
+    return [
+        "--repeat",
+        str(args.repeat),
+        "--naive-repeat",
+        str(args.naive_repeat),
+        *(["--reuse"] if args.reuse else []),
+    ]
+
+
+def _report(results: list[dict[str, Any]], notes: list[str]) -> str:
+    lines = [
+        f"- Machine: {machine()}",
+        f"- Command: `.venv/bin/python {' '.join(['bench/stats_screen.py', *sys.argv[1:]])}`",
+        *[f"- {n}" for n in notes],
+        "",
+    ]
+    for r in results:
+        g = r["generate"] or {}
+        made = (
+            f"Generated in {sum(g.values()):.0f} s (territory {g['territory']:.0f} s, "
+            f"cases {g['cases_insert']:.0f} s, "
+            f"their indexes {g['cases_indexes']:.0f} s, cells {g['cells']:.0f} s, rollups and facts "
+            f"{g['rollups_facts']:.0f} s, ANALYZE {g['analyze']:.0f} s); "
+            if g
+            else "Timed on the databases of an earlier --keep run; "
+        )
+        lines += [
+            f"### {r['vendor']}, {r['cases']:,} synthetic cases",
+            "",
+            made + f"rows: {r['rows']['cells']:,} cells, "
+            f"{r['rows']['rollups']:,} rollups, {r['rows']['facts']:,} open-case facts. "
+            f"Load average (1/5/15) before timing {r['load_before']}, after {r['load_after']}.",
+            "",
+            "| scope | call (summary tables) | p50 ms | p95 ms | max ms |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for scope, calls in r["screen"].items():
+            for label, t in calls.items():
+                lines.append(f"| {scope} | {label} | {t['p50']:.1f} | {t['p95']:.1f} | {t['max']:.1f} |")
+        lines += [
+            "",
+            "| scope | naive query over the cases table | p50 ms | p95 ms | max ms |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for scope, calls in r["naive"].items():
+            for label, t in calls.items():
+                lines.append(f"| {scope} | {label} | {t['p50']:.1f} | {t['p95']:.1f} | {t['max']:.1f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
+    if args.child:
+        Path(args.out).write_text(json.dumps(_child(args), ensure_ascii=False, default=str))
+        return
+    if args.report:
+        print(_report([json.loads(Path(f).read_text()) for f in args.report], []))
+        return
+    notes, results = [], []
+    for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        if name == "postgresql" and (reason := pg_available()):
+            notes.append(f"PostgreSQL skipped: {reason}")
+            continue
+        results.append(_backend(name, args))
+    print(_report(results, notes))
+
+
+if __name__ == "__main__":
+    main()

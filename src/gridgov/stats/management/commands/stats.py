@@ -1,0 +1,6 @@
+from gridgov.core.subcommands import GroupCommand
+
+
+class Command(GroupCommand):
+    help = "Indicators: refresh, rebuild and verify the summary tables."
+    package = "gridgov.stats.commands"
