@@ -1,0 +1,200 @@
+"""The screen's map: the shapes (fetched once per place) and the load on them (polled).
+
+Every read here is bounded by an index (costs measured in docs/screen.md):
+- the load and the points read the stats module's open-case facts (a partial index on the
+  territory of open cases), and then at most POINTS_MAX cases by primary key;
+- the heat layer reads the cases of the last HEAT_DAYS days (`created_at` index).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import h3
+import shapely
+from django.db.models import Count, Q
+
+from gridgov.accounts.scope import grids_visible
+from gridgov.core.codes import under
+from gridgov.dashboards.place import Place, cases_in, place_children
+from gridgov.geo.enums import RegionLevel
+from gridgov.geo.models import Grid, Region
+from gridgov.stats.models import CaseFact
+
+# Above this many grids the grid layer is left out: at city scale a few thousand polygons
+# would weigh megabytes on every drill; the child regions carry the load there.
+GRID_LAYER_MAX = 1500
+POINTS_MAX = 2000
+HEAT_DAYS = 7
+# Hexagon size by the place's level: about 5 km² under a city or county, 0.7 km² under a
+# township, 0.1 km² under a community or grid (h3 resolutions 7, 8, 9).
+HEAT_RESOLUTION = {
+    RegionLevel.PROVINCE: 6,
+    RegionLevel.CITY: 7,
+    RegionLevel.COUNTY: 7,
+    RegionLevel.TOWNSHIP: 8,
+    RegionLevel.COMMUNITY: 9,
+    "grid": 9,
+}
+
+
+def _simplify(geometry: dict[str, Any], tolerance: float) -> dict[str, Any]:
+    geom = shapely.from_geojson(json.dumps(geometry))
+    return json.loads(shapely.to_geojson(shapely.simplify(geom, tolerance, preserve_topology=True)))
+
+
+def _feature(obj: Region | Grid, tolerance: float, **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": obj.code,
+        "geometry": _simplify(obj.boundary, tolerance),
+        "properties": {"code": obj.code, "name": obj.name, **props},
+    }
+
+
+def _full(place: Place) -> Region | Grid:
+    if place.grid is not None:
+        return Grid.objects.get(pk=place.grid.pk)
+    assert place.region is not None
+    return Region.objects.get(pk=place.region.pk)
+
+
+def map_shapes(*, user: Any, place: Place) -> dict[str, Any]:
+    """The place's outline, its children's polygons (what a click drills into) and its grids."""
+    whole = _full(place)
+    width = max(whole.max_lon - whole.min_lon, whole.max_lat - whole.min_lat)
+    tolerance = width / 1500  # about a pixel on a 1080-pixel-high map showing the place whole
+    children = place_children(user=user, place=place)
+    child_codes = [c.code for c in children]
+    child_features: list[dict[str, Any]] = []
+    if children and children[0].is_grid:
+        rows: Any = Grid.objects.filter(code__in=child_codes).order_by("code")
+    else:
+        rows = Region.objects.filter(code__in=child_codes).order_by("code")
+    for obj in rows:
+        child_features.append(_feature(obj, tolerance, is_grid=isinstance(obj, Grid)))
+
+    grid_features: list[dict[str, Any]] = []
+    if place.is_grid:
+        grid_features = [_feature(whole, tolerance, is_grid=True)]
+    elif not (children and children[0].is_grid):
+        grids = grids_visible(user, Grid.objects.filter(code__startswith=place.prefix))
+        if grids.count() <= GRID_LAYER_MAX:
+            grid_features = [_feature(g, tolerance, is_grid=True) for g in grids.order_by("code")]
+    return {
+        "place": place.out(),
+        "bbox": [whole.min_lon, whole.min_lat, whole.max_lon, whole.max_lat],
+        "outline": _feature(whole, tolerance),
+        "children": {"type": "FeatureCollection", "features": child_features},
+        # At community level the children are the grids; the grid layer is then the same shapes.
+        "grids": {"type": "FeatureCollection", "features": grid_features},
+    }
+
+
+@dataclass
+class Load:
+    open: int = 0
+    overdue: int = 0
+
+    def add(self, other: Load) -> None:
+        self.open += other.open
+        self.overdue += other.overdue
+
+    def out(self) -> dict[str, int]:
+        return {"open": self.open, "overdue": self.overdue}
+
+
+@dataclass
+class Loads:
+    by_code: dict[str, Load] = field(default_factory=dict)
+
+    def under(self, prefix: str) -> Load:
+        total = Load()
+        for code, load in self.by_code.items():
+            if code.startswith(prefix):
+                total.add(load)
+        return total
+
+
+def _open_facts(place: Place) -> Any:
+    """The open cases of the place as the stats module keeps them (one fact row per open case,
+    behind a partial index on territory): the same open and overdue counts as the figures,
+    read without touching the cases table's history. A grid is its own territory code.
+    No user filter: only centre users reach here (place.py), whose scope is exactly the
+    territory, and the place was checked against it."""
+    facts = CaseFact.objects.filter(is_open=True)
+    if place.is_grid:
+        return facts.filter(territory=place.code)
+    return facts.filter(under("territory", place.prefix))
+
+
+def open_loads(*, place: Place) -> Loads:
+    """Open and overdue (red) cases per territory code: a grid's, or a region's for the cases
+    placed outside any grid."""
+    rows = (
+        _open_facts(place)
+        .order_by()
+        .values("territory")
+        .annotate(open=Count("case_id"), overdue=Count("case_id", filter=Q(overdue=True)))
+    )
+    return Loads({r["territory"]: Load(r["open"], r["overdue"]) for r in rows})
+
+
+def _points(*, user: Any, place: Place) -> list[dict[str, Any]]:
+    # The newest open cases by the facts' index, then those cases by primary key: the cases
+    # table is never scanned for "is it open" (at 1 M cases that scan took seconds).
+    newest = sorted(_open_facts(place).values_list("received_day", "case_id"), reverse=True)[:POINTS_MAX]
+    rows = (
+        cases_in(user=user, place=place)
+        .filter(pk__in=[case_id for _, case_id in newest], lon__isnull=False, lat__isnull=False)
+        .order_by("-created_at")
+        .values_list("number", "title", "colour", "lon", "lat")
+    )
+    return [
+        {"number": n, "title": t, "colour": c or "green", "lon": round(lon, 6), "lat": round(lat, 6)}
+        for n, t, c, lon, lat in rows
+        if lon is not None and lat is not None  # filtered above; says so to the type checker
+    ]
+
+
+def _heat(*, user: Any, place: Place, now: datetime) -> dict[str, Any]:
+    resolution = HEAT_RESOLUTION.get(place.level, 8)
+    positions = (
+        cases_in(user=user, place=place)
+        .filter(created_at__gte=now - timedelta(days=HEAT_DAYS), lon__isnull=False, lat__isnull=False)
+        .order_by()
+        .values_list("lat", "lon")
+    )
+    cells = Counter(
+        h3.latlng_to_cell(lat, lon, resolution) for lat, lon in positions.iterator(chunk_size=5000)
+    )
+    hexes = [
+        {"cell": cell, "n": n, "boundary": [[round(a, 6), round(b, 6)] for a, b in h3.cell_to_boundary(cell)]}
+        for cell, n in cells.most_common()
+    ]
+    return {"resolution": resolution, "days": HEAT_DAYS, "hexes": hexes}
+
+
+def map_load(*, user: Any, place: Place, now: datetime) -> dict[str, Any]:
+    """What changes on the map: load per child and per grid, open case points, the heat."""
+    loads = open_loads(place=place)
+    children = place_children(user=user, place=place)
+    child_load = {
+        c.code: (loads.by_code.get(c.code, Load()) if c.is_grid else loads.under(c.prefix)) for c in children
+    }
+    grid_load = {code: load for code, load in loads.by_code.items() if len(code) == 15}
+    total = loads.under("")
+    points = _points(user=user, place=place)
+    return {
+        "place": place.out(),
+        "total": total.out(),
+        "children": {code: load.out() for code, load in child_load.items()},
+        "grids": {code: load.out() for code, load in sorted(grid_load.items())},
+        "points": points,
+        "points_capped": total.open > len(points) and len(points) == POINTS_MAX,
+        "heat": _heat(user=user, place=place, now=now),
+    }
