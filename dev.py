@@ -23,7 +23,7 @@ UV_VERSION = "0.13.9"
 LOCK = ROOT / "requirements.lock"
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian packages for the browser tests; the CJK font makes Chinese pages render as text, not boxes.
-BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk", "poppler-utils"]  # pdftotext reads PDFs back
 # Chinese text drawn on the server (bulletin charts, PDFs) needs a CJK font too, demo included.
 FONT_PACKAGES = ["fonts-noto-cjk", "fonts-wqy-microhei"]
 NODE_PACKAGES = ["nodejs", "npm"]
@@ -107,11 +107,11 @@ def ensure_fonts() -> None:
 
 
 def ensure_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    if not apt_install(BROWSER_PACKAGES, "the browser tests"):
+    if not apt_install(BROWSER_PACKAGES, "the browser tests") and not (
+        CHROMIUM.exists() and shutil.which("pdftotext")
+    ):
         sys.exit(
-            "The browser tests need Chromium at /usr/bin/chromium: "
+            "The browser tests need Chromium at /usr/bin/chromium and pdftotext: "
             f"install the Debian packages {' '.join(BROWSER_PACKAGES)} and run again."
         )
 

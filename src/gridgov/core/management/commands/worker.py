@@ -20,6 +20,14 @@ class Command(BaseCommand):
                             help="seconds between deadline scans (default 60)")  # fmt: skip
         parser.add_argument("--notify-every", type=float, default=float(env("GRIDGOV_NOTIFY_EVERY", "5")),
                             help="seconds between notification fan-outs (default 5)")  # fmt: skip
+        parser.add_argument("--stats-every", type=float, default=float(env("GRIDGOV_STATS_EVERY", "5")),
+                            help="seconds between indicator refreshes (default 5)")  # fmt: skip
+        parser.add_argument("--housekeeping-every", type=float,
+                            default=float(env("GRIDGOV_HOUSEKEEPING_EVERY", "21600")),
+                            help="seconds between database housekeeping runs (default 6 h)")  # fmt: skip
+        parser.add_argument("--bulletins-every", type=float,
+                            default=float(env("GRIDGOV_BULLETINS_EVERY", "300")),
+                            help="seconds between checks for due bulletins (default 300)")  # fmt: skip
         parser.add_argument("--lease", type=float, default=float(env("GRIDGOV_WORKER_LEASE", "30")),
                             help="seconds without heartbeat before a task is run again")  # fmt: skip
         parser.add_argument("--beat-every", type=float, default=None,
@@ -33,7 +41,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **o: Any) -> None:
         from gridgov.cases.tasks import deadline_scan, notify_fanout
+        from gridgov.core.housekeeping import database_housekeeping
         from gridgov.notify.worker import Schedule, run_worker
+        from gridgov.reports.tasks import schedule_reports
+        from gridgov.stats.tasks import stats_refresh
 
         log = logging.getLogger("gridgov.worker")
         if not log.handlers and not logging.getLogger("gridgov").handlers and not logging.root.handlers:
@@ -46,6 +57,9 @@ class Command(BaseCommand):
             else [
                 Schedule("cases.deadline_scan", deadline_scan, o["scan_every"]),
                 Schedule("cases.notify_fanout", notify_fanout, o["notify_every"]),
+                Schedule("stats.refresh", stats_refresh, o["stats_every"]),
+                Schedule("core.housekeeping", database_housekeeping, o["housekeeping_every"]),
+                Schedule("reports.schedule_reports", schedule_reports, o["bulletins_every"]),
             ]
         )
         worker_id = o["worker_id"] or f"{socket.gethostname()[:30]}-{os.getpid()}-{get_random_string(6)}"
