@@ -35,6 +35,9 @@ from gridgov.registry.permissions import may_edit_frequencies
 from gridgov.registry.present import change_out, row_out
 from gridgov.registry.registers import PERSONAL, SLUGS
 
+# `File[UploadedFile] | None` is not read as a file by django-ninja: the photo would be dropped.
+NO_PHOTO = File(None)
+
 router = Router(tags=["registry"])
 MAX_PAGE = 200
 
@@ -269,7 +272,7 @@ def visits_rollup(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/visits", response={200: dict, 201: dict})
 def visit_create(
-    request: HttpRequest, payload: Form[VisitIn], photo: File[UploadedFile] | None = None
+    request: HttpRequest, payload: Form[VisitIn], photo: UploadedFile | None = NO_PHOTO
 ) -> Status[dict[str, Any]]:
     visit, created = services.visit_record(
         actor=_user(request),

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from gridgov.accounts.enums import GridDuty
+from gridgov.accounts.enums import GridDuty, Role
 from gridgov.accounts.models import GridStaff, User
 from gridgov.accounts.scope import grids_visible, region_root_for, regions_visible
 from gridgov.core.errors import NotFound
@@ -29,6 +29,9 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Grid workers live on their phones: their start page is the field app.
+    if getattr(request.user, "role", None) == Role.GRID_WORKER:
+        return redirect("field:app")
     return redirect("territory")
 
 

@@ -24,7 +24,7 @@ from gridgov.geo.models import Grid, Region
 # Domains seeded after the cases, in this order; each has `demo.py` with
 # `seed_demo(*, city, now, out, options) -> list[str]` (lines to print under the logins), and each
 # seeder must be idempotent because this command runs on every start.
-DOMAIN_SEEDERS: list[str] = ["stats", "reports", "bulk", "registry", "portal", "open311"]
+DOMAIN_SEEDERS: list[str] = ["stats", "reports", "bulk", "registry", "portal", "open311", "field"]
 
 DEMO_PASSWORD = os.environ.get("GRIDGOV_DEMO_PASSWORD", "Demo-Passw0rd!")
 # Lanzhou's own figure from the seeds (兰州 精准划分网格4417个).
