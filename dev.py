@@ -130,7 +130,9 @@ def main(argv: list[str]) -> int:
     if what == "demo":
         return subprocess.call([str(bin_ / "gridgov"), "demo", *rest], cwd=ROOT)
     ensure_browser()
-    return subprocess.call([str(bin_ / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    # One test process per core (pytest-xdist); each gets its own test database.
+    parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "auto"]
+    return subprocess.call([str(bin_ / "python"), "-m", "pytest", *parallel, *rest], cwd=ROOT)
 
 
 if __name__ == "__main__":
