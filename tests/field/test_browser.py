@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,42 @@ def test_a_joint_patrol_started_and_stopped_in_the_app_reaches_the_server_with_i
     phone.wait_for_function(f"(document.querySelector(\"{done}\") || {{}}).textContent?.includes('已结束')")
     assert phone.locator("#patrol-start").is_visible() and not phone.locator("#patrol-active").is_visible()
     phone.screenshot(path=shot("field-patrol"), full_page=True)
+    assert not phone.errors, phone.errors
+
+
+def test_a_planned_patrol_shows_in_my_tasks_and_one_tap_starts_it_and_marks_it_done(
+    _city, live_server, phone, personas, world, police
+):
+    from gridgov.core import clock
+    from gridgov.field.models import PatrolPlan
+    from gridgov.field.services import patrol_plan_create
+
+    now = clock.now()
+    plan = patrol_plan_create(
+        actor=personas.grid_head, grid_code=world.grid.code, worker_id=personas.grid_worker.pk,
+        window_start=now - timedelta(minutes=10), window_end=now + timedelta(hours=1),
+        police_id=police.pk, now=now,
+    )  # fmt: skip
+    open_app(phone, live_server)
+    item = phone.locator(f"#plan-list li[data-plan='{plan.pk}']")
+    item.wait_for()
+    assert item.get_attribute("data-state") == "pending"
+    assert "未开始" in item.inner_text() and "联勤" in item.inner_text()
+    item.get_by_role("button", name="开始巡查").click()
+    phone.wait_for_selector("#patrol-active:not([hidden])")
+    wait_outbox_empty(phone)
+    plan = PatrolPlan.objects.get(pk=plan.pk)
+    assert plan.patrol is not None and plan.patrol.police_id == police.pk
+    phone.reload()
+    phone.wait_for_selector("#field.ready")
+    phone.get_by_role("tab", name="任务").click()
+    done = phone.locator(f"#plan-list li[data-plan='{plan.pk}'][data-state='done']")
+    done.wait_for()
+    assert "已完成" in done.inner_text() and done.get_by_role("button").count() == 0
+    phone.screenshot(path=shot("field-plan"), full_page=True)
+    phone.get_by_role("tab", name="巡查").click()
+    phone.get_by_role("button", name="结束巡查").click()
+    wait_outbox_empty(phone)
     assert not phone.errors, phone.errors
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gridgov.field.models import HouseholdVisit, Patrol
+from gridgov.field.models import HouseholdVisit, Patrol, PatrolPlan
 
 
 @admin.register(Patrol)
@@ -18,3 +18,21 @@ class HouseholdVisitAdmin(admin.ModelAdmin):
     search_fields = ("household", "worker__username", "grid__code")
     raw_id_fields = ("worker", "grid", "community")
     readonly_fields = ("client_key", "created_at")
+
+
+@admin.register(PatrolPlan)
+class PatrolPlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "window_start",
+        "window_end",
+        "grid",
+        "worker",
+        "joint",
+        "police",
+        "patrol",
+        "cancelled_at",
+    )
+    list_filter = ("joint", "day")
+    search_fields = ("worker__username", "grid__code")
+    raw_id_fields = ("worker", "grid", "police", "created_by", "patrol")
+    readonly_fields = ("created_at", "updated_at")

@@ -75,6 +75,15 @@ class DayQuery(Schema):
     day: dt.date | None = None
 
 
+class PlanIn(Strict):
+    grid: str = Field(..., min_length=1, max_length=20)
+    worker_id: int
+    window_start: dt.datetime
+    window_end: dt.datetime
+    joint: bool = False
+    police_id: int | None = None
+
+
 def _user(request: HttpRequest) -> Any:
     return request.user
 
@@ -112,6 +121,7 @@ def tasks(request: HttpRequest) -> dict[str, Any]:
         "visits_overdue": [present.key_person_task_out(p) for p in t.visits_overdue],
         "visits_due": [present.key_person_task_out(p) for p in t.visits_due],
         "patrols_open": [present.patrol_out(p) for p in t.patrols_open],
+        "plans": [present.plan_out(p, now=now) for p in t.plans],
         "compliance": present.compliance_out(selectors.compliance_for(user, day=timezone.localdate(now))),
     }
 
@@ -193,6 +203,54 @@ def household_visit(
         now=clock.now(),
     )
     return Status(201 if created else 200, present.household_visit_out(visit))
+
+
+PLANS_PER_PAGE = 200
+
+
+class PlansQuery(DayQuery):
+    grid: str = Field("", max_length=20)
+    page: int = Field(1, ge=1, le=10_000)
+
+
+@router.get("/plans", response=dict)
+def plans(request: HttpRequest, q: Query[PlansQuery]) -> dict[str, Any]:
+    """Patrol plans of a day: a worker's own, a grid head's or centre's: those of its grids."""
+    user, day, now = _user(request), _day(q), clock.now()
+    qs = selectors.plans_visible(user, day=day)
+    if q.grid:
+        qs = qs.filter(grid__code=q.grid)
+    first = (q.page - 1) * PLANS_PER_PAGE
+    return {
+        "day": day.isoformat(),
+        "page": q.page,
+        "per_page": PLANS_PER_PAGE,
+        "total": qs.count(),
+        "items": [present.plan_out(p, now=now) for p in qs[first : first + PLANS_PER_PAGE]],
+    }
+
+
+@router.post("/plans", response={201: dict})
+def plan_create(request: HttpRequest, payload: PlanIn) -> Status[dict[str, Any]]:
+    now = clock.now()
+    plan = services.patrol_plan_create(
+        actor=_user(request),
+        grid_code=payload.grid,
+        worker_id=payload.worker_id,
+        window_start=payload.window_start,
+        window_end=payload.window_end,
+        joint=payload.joint,
+        police_id=payload.police_id,
+        now=now,
+    )
+    return Status(201, present.plan_out(plan, now=now))
+
+
+@router.post("/plans/{plan_id}/cancel", response=dict)
+def plan_cancel(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+    now = clock.now()
+    plan = services.patrol_plan_cancel(actor=_user(request), plan_id=plan_id, now=now)
+    return present.plan_out(plan, now=now)
 
 
 @router.get("/daily", response=dict)

@@ -18,6 +18,7 @@ from gridgov.field.models import Patrol
 from gridgov.field.services import (
     PointIn,
     household_visit_record,
+    patrol_plans_ensure_for_day,
     patrol_points_add,
     patrol_start,
     patrol_stop,
@@ -75,7 +76,10 @@ def seed_demo(*, city: Region, now: dt.datetime, out: Any, options: dict[str, An
                 notes=f"入户走访,家中情况正常({LABEL})", visited_at=day_start + dt.timedelta(hours=3),
                 lon=centre.x, lat=centre.y, now=now,
             )  # fmt: skip
+    # Today's default plans (two joint patrols) for every grid worker of the demo city.
+    plans = patrol_plans_ensure_for_day(day=timezone.localdate(now), now=now, grid_prefix=city.prefix)
     if staff:
+        out.write(f"网格员巡查计划 / patrol plans today: {plans}")
         out.write(f"网格员移动端演示数据 / field demo: {made} patrols for {len(staff)} workers")
     first = staff[0].user.username if staff else ""
     return [f"网格员移动端{LABEL}: {len(staff)} 名网格员近 7 天的巡查与入户走访;手机打开 /field/(如 {first})"]

@@ -12,3 +12,12 @@ class PatrolStatus(models.TextChoices):
 
 # Who works with the phone app: the grid's own people. Others read the summaries only.
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_HEAD})
+
+
+class PlanState(models.TextChoices):
+    """What a patrol plan shows: computed from its patrol, its window and the time, never stored."""
+
+    DONE = "done", "已完成"
+    PENDING = "pending", "未开始"
+    OVERDUE = "overdue", "已逾期"
+    CANCELLED = "cancelled", "已取消"

@@ -107,3 +107,49 @@ class HouseholdVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.visited_at:%Y-%m-%d}"
+
+
+class PatrolPlan(models.Model):
+    """巡查计划: a patrol planned for a grid in a time window (joint with the beat's officer or not).
+    A patrol started in that grid in or just before the window fulfils it (services.plans)."""
+
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name="网格")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="网格员"
+    )
+    day = models.DateField("日期")
+    window_start = models.DateTimeField("计划开始")
+    window_end = models.DateTimeField("计划结束")
+    joint = models.BooleanField("警网联勤", default=False)
+    police = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="联勤民警",
+    )
+    # Null for the default plans the daily job makes.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patrol = models.ForeignKey(
+        Patrol,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plans",
+        verbose_name="完成巡查",
+    )
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间")
+    updated_at = models.DateTimeField("更新时间")
+
+    class Meta:
+        ordering = ["window_start", "id"]
+        verbose_name = "巡查计划"
+        verbose_name_plural = "巡查计划"
+        indexes = [models.Index(fields=["grid", "day"]), models.Index(fields=["worker", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.window_start:%Y-%m-%d %H:%M}"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
 
 from gridgov.cases.enums import CaseStatus
 from gridgov.cases.models import Case
-from gridgov.field.models import HouseholdVisit, Patrol
-from gridgov.field.selectors import Compliance, Log
+from gridgov.field.models import HouseholdVisit, Patrol, PatrolPlan
+from gridgov.field.selectors import Compliance, Log, plan_state
 
 
 def _local(value: Any) -> str | None:
@@ -97,4 +98,28 @@ def log_out(log: Log) -> dict[str, Any]:
         "cases_reported": log.reported,
         "cases_verified": log.verified,
         "cases_checked": log.checked,
+    }
+
+
+def _name(user: Any) -> str | None:
+    return (user.display_name or user.username) if user is not None else None
+
+
+def plan_out(plan: PatrolPlan, *, now: dt.datetime) -> dict[str, Any]:
+    state = plan_state(plan, now=now)
+    return {
+        "id": plan.pk,
+        "grid": plan.grid.code,
+        "grid_name": plan.grid.name,
+        "day": plan.day.isoformat(),
+        "window_start": _local(plan.window_start),
+        "window_end": _local(plan.window_end),
+        "joint": plan.joint,
+        "police_id": plan.police_id,
+        "police": _name(plan.police) if plan.police_id else None,
+        "worker": plan.worker.username,
+        "worker_name": _name(plan.worker),
+        "state": state.value,
+        "state_label": state.label,
+        "patrol": plan.patrol.client_key if plan.patrol_id and plan.patrol else None,
     }

@@ -16,8 +16,8 @@ from gridgov.accounts.scope import grids_visible
 from gridgov.cases.enums import CaseAction, CaseStatus, Channel
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.selectors import cases_visible
-from gridgov.field.enums import PatrolStatus
-from gridgov.field.models import HouseholdVisit, Patrol
+from gridgov.field.enums import PatrolStatus, PlanState
+from gridgov.field.models import HouseholdVisit, Patrol, PatrolPlan
 from gridgov.field.rules import JointPatrolRule, joint_patrol_rule
 from gridgov.geo.models import Grid
 from gridgov.registry.models import Visit
@@ -50,6 +50,7 @@ class Tasks:
     visits_overdue: list[Any]
     visits_due: list[Any]
     patrols_open: list[Patrol]
+    plans: list[PatrolPlan] = field(default_factory=list)
 
 
 def my_tasks(user: Any, *, now: dt.datetime) -> Tasks:
@@ -66,6 +67,7 @@ def my_tasks(user: Any, *, now: dt.datetime) -> Tasks:
         visits_overdue=list(visits["overdue"].select_related("resident", "category")[:TASK_LIMIT]),
         visits_due=list(visits["due_soon"].select_related("resident", "category")[:TASK_LIMIT]),
         patrols_open=list(patrols_of(user).filter(status=PatrolStatus.ACTIVE)),
+        plans=list(plans_visible(user, day=timezone.localdate(now)).filter(cancelled_at__isnull=True)),
     )
 
 
@@ -185,3 +187,23 @@ def workers_visible(user: Any) -> QuerySet[User]:
 def compliance_of_workers(user: Any, *, day: dt.date, limit: int = 500) -> list[tuple[User, Compliance]]:
     rule = joint_patrol_rule()
     return [(w, compliance_for(w, day=day, rule=rule)) for w in workers_visible(user)[:limit]]
+
+
+def plans_visible(user: Any, *, day: dt.date | None = None) -> QuerySet[PatrolPlan]:
+    """A grid worker's own plans; anyone else's: the plans of the grids it may read."""
+    qs = PatrolPlan.objects.select_related("grid", "worker", "police", "patrol").defer("grid__boundary")
+    if getattr(user, "role", None) == Role.GRID_WORKER:
+        qs = qs.filter(worker_id=user.pk)
+    else:
+        qs = qs.filter(grid__in=grids_visible(user).values("pk"))
+    if day is not None:
+        qs = qs.filter(day=day)
+    return qs.order_by("window_start", "grid__code", "id")
+
+
+def plan_state(plan: PatrolPlan, *, now: dt.datetime) -> PlanState:
+    if plan.cancelled_at is not None:
+        return PlanState.CANCELLED
+    if plan.patrol_id is not None:
+        return PlanState.DONE
+    return PlanState.OVERDUE if now > plan.window_end else PlanState.PENDING

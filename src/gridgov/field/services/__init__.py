@@ -8,11 +8,19 @@ from gridgov.field.services.patrols import (
     patrol_start,
     patrol_stop,
 )
+from gridgov.field.services.plans import (
+    patrol_plan_cancel,
+    patrol_plan_create,
+    patrol_plans_ensure_for_day,
+)
 
 __all__ = [
     "PointIn",
     "household_visit_record",
     "patrol_hazard_report",
+    "patrol_plan_cancel",
+    "patrol_plan_create",
+    "patrol_plans_ensure_for_day",
     "patrol_points_add",
     "patrol_start",
     "patrol_stop",

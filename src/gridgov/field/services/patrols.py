@@ -17,6 +17,7 @@ from gridgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridgov.field.enums import FIELD_ROLES, PatrolStatus
 from gridgov.field.models import Patrol, PatrolHazard, PatrolPoint
 from gridgov.field.services.keys import client_key_checked
+from gridgov.field.services.plans import plan_fulfil
 from gridgov.geo.index import haversine_m
 from gridgov.geo.locate import check_point
 from gridgov.geo.models import Grid
@@ -109,6 +110,7 @@ def patrol_start(
                 created_at=now,
                 updated_at=now,
             )
+            plan_fulfil(patrol, now=now)
     except IntegrityError:
         # The same key raced in twice: the first one is the patrol.
         return Patrol.objects.get(client_key=client_key), False

@@ -330,7 +330,29 @@
     kp.replaceChildren(el("option", { value: "" }, "请选择"),
       ...people.map((p) => el("option", { value: String(p.id) }, `${p.name}(${p.category}${p.overdue ? ",已逾期" : ""})`)));
     fill("open-patrol-list", tasks.patrols_open, patrolItem, "没有进行中的巡查");
+    fill("plan-list", tasks.plans || [], planItem, "今天没有巡查计划");
     renderCompliance(tasks.compliance);
+  }
+  const hhmm = (iso) => iso.slice(11, 16);
+  function planItem(p) {
+    const stateClass = p.state === "overdue" ? "small overdue" : "small muted";
+    const joint = p.joint ? ` · 联勤(${p.police || "社区民警"})` : " · 单人巡查";
+    const actions = p.state === "done" ? [] : [el("button", { type: "button", class: "btn", "data-plan-start": String(p.id),
+      onclick: async (ev) => {
+        if (patrol) { show("patrol"); return; }
+        ev.target.disabled = true;
+        await beginPatrol(p.grid, p.police_id ? String(p.police_id) : "", `${p.grid_name}${p.joint ? " · 联勤" : ""} · 计划`);
+        // Shown done at once; the server links the patrol to the plan when the outbox is sent.
+        const li = ev.target.closest("li");
+        li.dataset.state = "done";
+        li.querySelector("[data-state-label]").textContent = "已完成";
+        ev.target.remove();
+        show("patrol");
+      } }, "开始巡查")];
+    return el("li", { "data-plan": String(p.id), "data-state": p.state },
+      el("strong", {}, `${hhmm(p.window_start)}–${hhmm(p.window_end)}`), ` ${p.grid_name}${joint}`,
+      el("div", { class: stateClass }, el("span", { "data-state-label": "" }, p.state_label)),
+      el("div", { class: "actions" }, ...actions));
   }
   function renderCompliance(c) {
     const box = $("compliance");
@@ -528,18 +550,21 @@
     $("patrol-active").hidden = false;
     $("patrol-points").textContent = String(patrol.count);
   }
+  async function beginPatrol(grid, police, label) {
+    const key = uuid();
+    patrol = { key, started_at: new Date().toISOString(), buffer: [], count: 0 };
+    await savePatrol();
+    await enqueue("patrol_start", label,
+      { client_key: key, grid, started_at: patrol.started_at, police_id: police ? Number(police) : null });
+    track();
+    locate().then((p) => { if (p) addPoint({ timestamp: Date.now(), coords: { longitude: p.lon, latitude: p.lat, accuracy: p.accuracy } }); });
+  }
   $("patrol-start").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const grid = $("patrol-grid").value;
     if (!grid) return;
-    const key = uuid();
     const police = $("patrol-police").value;
-    patrol = { key, started_at: new Date().toISOString(), buffer: [], count: 0 };
-    await savePatrol();
-    await enqueue("patrol_start", $("patrol-grid").selectedOptions[0].textContent + (police ? " · 联勤" : ""),
-      { client_key: key, grid, started_at: patrol.started_at, police_id: police ? Number(police) : null });
-    track();
-    locate().then((p) => { if (p) addPoint({ timestamp: Date.now(), coords: { longitude: p.lon, latitude: p.lat, accuracy: p.accuracy } }); });
+    await beginPatrol(grid, police, $("patrol-grid").selectedOptions[0].textContent + (police ? " · 联勤" : ""));
   });
   $("patrol-stop-btn").addEventListener("click", async () => {
     if (!patrol) return;
