@@ -42,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         from gridgov.cases.tasks import deadline_scan, notify_fanout
         from gridgov.core.housekeeping import database_housekeeping
+        from gridgov.field.tasks import patrol_plans_today
         from gridgov.notify.worker import Schedule, run_worker
         from gridgov.reports.tasks import schedule_reports
         from gridgov.stats.tasks import stats_refresh
@@ -60,6 +61,8 @@ class Command(BaseCommand):
                 Schedule("stats.refresh", stats_refresh, o["stats_every"]),
                 Schedule("core.housekeeping", database_housekeeping, o["housekeeping_every"]),
                 Schedule("reports.schedule_reports", schedule_reports, o["bulletins_every"]),
+                # Idempotent: hourly, so a day whose first run was missed still gets its plans.
+                Schedule("field.patrol_plans_today", patrol_plans_today, 3600),
             ]
         )
         worker_id = o["worker_id"] or f"{socket.gethostname()[:30]}-{os.getpid()}-{get_random_string(6)}"
