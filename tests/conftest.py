@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
+import time
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
 
 from gridgov.accounts.enums import GridDuty, Role
 from gridgov.accounts.models import Center, Department, GridStaff, User
@@ -158,12 +161,73 @@ def browser():
         b.close()
 
 
+class _Requests:
+    """Requests the live server is still answering. A browser test's database is flushed when it
+    ends; a request still running then (a page's poll, a service worker's sync) holds a table
+    lock on the shared in-memory SQLite database, and the flush fails ("database table is
+    locked"), which leaves the next test a dirty database."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.lock = threading.Lock()
+        request_started.connect(self.started, weak=False)
+        request_finished.connect(self.finished, weak=False)
+
+    def started(self, **kwargs) -> None:
+        with self.lock:
+            self.running += 1
+
+    def finished(self, **kwargs) -> None:
+        with self.lock:
+            self.running = max(0, self.running - 1)
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+_requests = _Requests()
+
+
+def _flush_when_unlocked() -> None:
+    """Retry the end-of-test flush of a transactional (browser) test while the shared in-memory
+    SQLite database reports a table lock: a request or a background thread of the app may still
+    be finishing a read. Only the cleanup is retried, never a test's own statements; a lock that
+    lasts 10 s still fails."""
+    from django.core.management.base import CommandError
+    from django.db.utils import OperationalError
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self) -> None:
+        for attempt in range(40):
+            try:
+                return original(self)
+            except (CommandError, OperationalError) as exc:
+                if "locked" not in str(exc.__cause__ or exc) or attempt == 39:
+                    raise
+                time.sleep(0.25)
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+
+
+_flush_when_unlocked()
+
+
+def close_context(context) -> None:
+    """Close a browser context, then wait until the live server has answered what it sent."""
+    context.close()
+    _requests.wait_idle()
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860})
     pg = context.new_page()
     yield pg
-    context.close()
+    close_context(context)
 
 
 def browser_login(page, live_server, username: str, password: str = PASSWORD) -> None:

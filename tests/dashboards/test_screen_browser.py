@@ -19,7 +19,7 @@ from gridgov.cases.enums import CaseAction, Channel
 from gridgov.core import clock
 from gridgov.dashboards.screen import FIGURES, screen_clock
 from gridgov.stats.services import stats_refresh
-from tests.conftest import browser_login
+from tests.conftest import browser_login, close_context
 from tests.dashboards.conftest import TO_REGISTERED, act, inside, make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,7 @@ def wall(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
     pg = context.new_page()
     yield pg
-    context.close()
+    close_context(context)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from gridgov.cases.models import Case
 from gridgov.cases.services import ActParams, CaseDraft, case_act, case_create
 from gridgov.core import clock
 from tests.cases.conftest import _media, _pii_keys, _quick_passwords, inside  # noqa: F401  (autouse fixtures)
-from tests.conftest import _center, make_user
+from tests.conftest import _center, close_context, make_user
 from tests.registry.conftest import make_key_person, make_resident
 
 PHONE = {"width": 390, "height": 844}
@@ -135,7 +135,7 @@ def phone(browser, world):
     # the test's database is flushed.
     with contextlib.suppress(Exception):  # the page may already be gone: nothing left to wait for
         page.evaluate(IDLE)
-    context.close()
+    close_context(context)
 
 
 def iso(at: datetime) -> str:

@@ -12,6 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from gridgov.cases.enums import CaseAction, CaseStatus
 from gridgov.cases.models import Case
+from tests.conftest import close_context
 from tests.portal.conftest import PHONE, close_through_loop, inside, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def phone(browser, world):
     )
     page = context.new_page()
     yield page
-    context.close()
+    close_context(context)
 
 
 def tap_map_at(page, lon: float, lat: float) -> None:
