@@ -221,3 +221,24 @@ def test_a_grid_worker_records_an_inspection_of_a_key_place(personas, world):
     assert client.post(f"/registry/key-places/{place.pk}/inspect/").status_code == 302
     assert KeyPlace.objects.get(pk=place.pk).last_inspected_at is not None
     assert "从未" not in client.get(f"/registry/key-places/{place.pk}/").content.decode()
+
+
+def test_a_hazard_action_the_state_does_not_allow_says_why_and_changes_nothing(personas, world):
+    from gridgov.core import clock
+    from gridgov.registry import services
+    from gridgov.registry.enums import HazardStatus
+    from gridgov.registry.models import ChangeRecord, Hazard
+    from tests.cases.conftest import inside
+
+    lon, lat = inside(world.grid)
+    hazard = services.hazard_create(
+        actor=personas.grid_worker, title="楼道堆放杂物", lon=lon, lat=lat, now=clock.now()
+    )
+    client = logged_in(personas.grid_worker)
+    # Rectified before anyone ordered it: the transitions table refuses, the page says so.
+    response = client.post(f"/registry/hazards/{hazard.pk}/act/rectify/", {"note": "已清理"}, follow=True)
+    assert response.status_code == 200
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts and "已报告整改" not in texts, texts
+    assert Hazard.objects.get(pk=hazard.pk).status == HazardStatus.FOUND
+    assert ChangeRecord.objects.filter(register="hazard", object_id=str(hazard.pk)).count() == 1

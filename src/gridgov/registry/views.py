@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -39,6 +40,8 @@ from gridgov.registry.present import row_out
 from gridgov.registry.registers import PERSONAL, SLUGS, register_of
 from gridgov.registry.services.things import facility_categories
 from gridgov.registry.states import actions_from
+
+T = TypeVar("T")
 
 PER_PAGE = 30
 EXPORT_MAX = 10_000
@@ -381,25 +384,38 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _acted(request: HttpRequest, call: Callable[[], T], success: str) -> T | None:
+    """Run one service call of a detail page's action form and say how it went on the next page:
+    the success text, or the service's own reason for refusing (the state changed meanwhile, no
+    right to it). The result, or None when refused, so the caller picks where to go."""
+    try:
+        result = call()
+    except DomainError as exc:
+        messages.error(request, exc.message_zh)
+        return None
+    messages.success(request, success)
+    return result
+
+
 @login_required
 @require_POST
 def key_person_new(request: HttpRequest, pk: int) -> HttpResponse:
     resident = _get(Register.RESIDENT, request, pk)
     form = forms.KeyPersonForm(request.POST)
     if form.is_valid():
-        try:
-            person = services.key_person_create(
+        person = _acted(
+            request,
+            lambda: services.key_person_create(
                 actor=_user(request),
                 resident_id=resident.pk,
                 category_code=form.cleaned_data["category"].code,
                 risk_level=form.cleaned_data["risk_level"],
                 reason=form.cleaned_data["reason"],
                 now=clock.now(),
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message_zh)
-        else:
-            messages.success(request, "已列入重点人员台账")
+            ),
+            "已列入重点人员台账",
+        )
+        if person is not None:
             return redirect("registry:detail", slug="key-persons", pk=person.pk)
     else:
         messages.error(request, "请填写类别、风险等级和列管原因")
@@ -412,19 +428,18 @@ def care_set(request: HttpRequest, pk: int) -> HttpResponse:
     resident = _get(Register.RESIDENT, request, pk)
     form = forms.CareForm(request.POST)
     if form.is_valid():
-        try:
-            services.care_membership_set(
+        _acted(
+            request,
+            lambda: services.care_membership_set(
                 actor=_user(request),
                 resident_id=resident.pk,
                 category_code=form.cleaned_data["category"].code,
                 active=form.cleaned_data["active"],
                 note=form.cleaned_data["note"],
                 now=clock.now(),
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message_zh)
-        else:
-            messages.success(request, "关爱人群已更新")
+            ),
+            "关爱人群已更新",
+        )
     else:
         messages.error(request, "请选择关爱人群类别")
     return redirect("registry:detail", slug="residents", pk=pk)
@@ -435,12 +450,11 @@ def care_set(request: HttpRequest, pk: int) -> HttpResponse:
 def key_place_inspect(request: HttpRequest, pk: int) -> HttpResponse:
     place = _get(Register.KEY_PLACE, request, pk)
     now = clock.now()
-    try:
-        services.key_place_inspect(actor=_user(request), key_place_id=place.pk, at=now, now=now)
-    except DomainError as exc:
-        messages.error(request, exc.message_zh)
-    else:
-        messages.success(request, "已记录本次检查;发现隐患请在“安全隐患”中登记")
+    _acted(
+        request,
+        lambda: services.key_place_inspect(actor=_user(request), key_place_id=place.pk, at=now, now=now),
+        "已记录本次检查;发现隐患请在“安全隐患”中登记",
+    )
     return redirect("registry:detail", slug="key-places", pk=pk)
 
 
@@ -450,14 +464,13 @@ def key_person_change(request: HttpRequest, pk: int) -> HttpResponse:
     person = _get(Register.KEY_PERSON, request, pk)
     form = forms.KeyPersonChangeForm(request.POST)
     if form.is_valid():
-        try:
-            services.key_person_change(
+        _acted(
+            request,
+            lambda: services.key_person_change(
                 actor=_user(request), key_person_id=person.pk, now=clock.now(), **form.cleaned_data
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message_zh)
-        else:
-            messages.success(request, "管控状态已调整")
+            ),
+            "管控状态已调整",
+        )
     else:
         messages.error(request, "请填写调整原因")
     return redirect("registry:detail", slug="key-persons", pk=pk)
@@ -507,19 +520,18 @@ def hazard_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("未知操作")
     form = forms.HazardActForm(request.POST)
     if form.is_valid():
-        try:
-            services.hazard_act(
+        _acted(
+            request,
+            lambda: services.hazard_act(
                 actor=_user(request),
                 hazard_id=hazard.pk,
                 action=HazardAction(action),
                 note=form.cleaned_data["note"],
                 deadline=form.cleaned_data["deadline"],
                 now=clock.now(),
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message_zh)
-        else:
-            messages.success(request, f"已{HazardAction(action).label}")
+            ),
+            f"已{HazardAction(action).label}",
+        )
     else:
         messages.error(request, "请填写说明")
     return redirect("registry:detail", slug="hazards", pk=pk)
