@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 
 from gridgov.accounts.scope import grids_visible
 from gridgov.core.errors import Conflict, Forbidden, InvalidInput
+from gridgov.core.files import kept_with
 from gridgov.field.enums import FIELD_ROLES
 from gridgov.field.models import HouseholdVisit
 from gridgov.field.services.keys import client_key_checked
 from gridgov.field.services.patrols import CLOCK_SLACK
 from gridgov.geo.locate import check_point
-from gridgov.registry.services.keypersons import _photo as photo_checked
+from gridgov.registry.services.keypersons import photo_checked
 
 
 def household_visit_record(
@@ -82,9 +83,9 @@ def household_visit_record(
         created_at=now,
     )
     try:
-        with transaction.atomic():
+        with kept_with() as store, transaction.atomic():
             if file is not None:
-                visit.photo.save(file.name or "photo.jpg", file, save=False)
+                store(visit.photo, file)
             visit.save()
     except IntegrityError:
         return HouseholdVisit.objects.get(client_key=client_key), False

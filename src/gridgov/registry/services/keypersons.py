@@ -15,6 +15,7 @@ from gridgov.accounts.enums import Role
 from gridgov.accounts.models import User
 from gridgov.cases.services.attachments import JPEG, PNG, WEBP, sniff
 from gridgov.core.errors import Conflict, InvalidInput, NotFound
+from gridgov.core.files import Store, kept_with
 from gridgov.geo.locate import check_point
 from gridgov.registry.due import next_due
 from gridgov.registry.enums import ChangeAction, KeyPersonStatus, Register, RiskLevel
@@ -332,8 +333,9 @@ def visit_record(
     if existing is not None:
         return existing, False
     try:
-        with transaction.atomic():
+        with kept_with() as store, transaction.atomic():
             return _visit_create(
+                store=store,
                 actor=actor,
                 key_person_id=key_person_id,
                 client_key=client_key,
@@ -369,6 +371,7 @@ def _existing(client_key: str, key_person_id: int) -> Visit | None:
 
 def _visit_create(
     *,
+    store: Store,
     actor: Any,
     key_person_id: int,
     client_key: str,
@@ -418,7 +421,7 @@ def _visit_create(
     )
     file = photo_checked(photo, client_key)
     if file is not None:
-        visit.photo.save(file.name or "photo.jpg", file, save=False)
+        store(visit.photo, file)
     visit.save()
     _change(
         person,
@@ -452,7 +455,3 @@ def _visit_create(
         now=now,
     )
     return visit
-
-
-# The field app imported the checker under its first, private name.
-_photo = photo_checked
