@@ -163,7 +163,9 @@ def bare_load(path: Path) -> tuple[float, float, int]:
     return took, cpu, count
 
 
-def one(url: str, rows: int, batch: int, profile: str = "", serial: bool = False) -> dict[str, object]:
+def one(
+    url: str, rows: int, batch: int, profile: str = "", serial: bool = False, load: str = "auto"
+) -> dict[str, object]:
     _django(url)
     from django.conf import settings
 
@@ -196,7 +198,7 @@ def one(url: str, rows: int, batch: int, profile: str = "", serial: bool = False
         Resident.objects.all().delete()
         Address.objects.all().delete()
     args = ["import", "residents", str(data), "--mode", "valid_rows", "--quiet", "--new"]
-    args += ["--batch-size", str(batch)]
+    args += ["--batch-size", str(batch), "--load", load]
     load_before = os.getloadavg()
     profiler = None
     if profile:
@@ -215,6 +217,8 @@ def one(url: str, rows: int, batch: int, profile: str = "", serial: bool = False
     return {
         "database": "postgresql" if url.startswith("postgres") else "sqlite",
         "overlap": not serial,
+        "load": load,
+        "message": job.message,
         "rows": rows,
         "grids": grids,
         "batch": batch,
@@ -246,10 +250,18 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse a kept bench database (city loaded)")
     parser.add_argument("--profile", default="", help="write a cProfile of the import to this file")
     parser.add_argument("--serial", action="store_true", help="no writer thread: batches in turn")
+    parser.add_argument(
+        "--load",
+        choices=["auto", "incremental", "rebuild"],
+        default="auto",
+        help="gridgov import --load (PostgreSQL; SQLite always writes incrementally)",
+    )
     parser.add_argument("--one", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.rows, args.batch, args.profile, args.serial), ensure_ascii=False))
+        load = args.load if args.one.startswith("postgres") else "auto"
+        result = one(args.one, args.rows, args.batch, args.profile, args.serial, load)
+        print(json.dumps(result, ensure_ascii=False))
         return
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')} · {platform.node()} · "
@@ -286,6 +298,8 @@ def main() -> None:
                 "--profile",
                 args.profile,
                 *(["--serial"] if args.serial else []),
+                "--load",
+                args.load,
             ]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True)
             print(out.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from gridgov.bulk.enums import JobStatus
 from gridgov.bulk.models import ImportJob
@@ -31,3 +31,12 @@ def test_it_imports_valid_residents_encrypted_findable_and_placed_in_their_grid(
     record = ChangeRecord.objects.get(batch=str(job.pk))
     assert (record.register, record.action, record.actor) == ("resident", "import", None)
     assert record.after["rows"] == 30 and (record.after["first_row"], record.after["last_row"]) == (2, 31)
+
+
+@pytest.mark.sqlite  # PostgreSQL runs the bulk load: tests/bulk/test_bulk_load.py
+@pytest.mark.django_db
+def test_a_forced_bulk_load_is_refused_on_sqlite(rows, tmp_path):
+    path = write_csv(tmp_path / "r.csv", "residents", [rows.resident()])
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("import", "residents", str(path), "--quiet", "--load", "rebuild")
+    assert not ImportJob.objects.exists()

@@ -30,3 +30,14 @@ class JobStatus(models.TextChoices):
 class FileFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "Excel (XLSX)"
+
+
+class LoadMode(models.TextChoices):
+    """How an import writes (docs/import.md, "Bulk load"): chosen per run, not stored."""
+
+    # Rebuild when the file is large beside the register (pipeline.load_chosen), else incremental.
+    AUTO = "auto", "自动"
+    # Batch by batch, each committed with the indexes in place: resumable, the tables stay open.
+    INCREMENTAL = "incremental", "逐批提交"
+    # PostgreSQL: one transaction, secondary indexes and foreign keys rebuilt at the end.
+    REBUILD = "rebuild", "整体装载并重建索引"

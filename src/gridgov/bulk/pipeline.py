@@ -15,6 +15,15 @@ sealing and placing overlap the server's index and foreign-key work, on two core
 a process: the write is mostly waiting on the server (psycopg releases the GIL there), and a
 prepared batch (rows with their resolved communities) need not be pickled. At most one batch
 is in flight and its transaction is still the batch's only one, so resuming is unchanged.
+
+Bulk load (PostgreSQL, `load=rebuild`, or `auto` for a file large beside the register): the
+whole write is one transaction that sets the tables' secondary indexes and foreign keys aside,
+writes every batch, and builds them again before it commits (rebuild.py,
+docs/decisions/0005-bulk-load.md). Nothing is committed batch by batch, so there is nothing to
+resume: a run interrupted anywhere leaves the tables as they were, and the next run starts the
+file over (a job that has committed batches incrementally is never switched to this path). The
+job's counters, which the page polls, are written meanwhile on a second connection, outside the
+load's transaction; `batches_done` only at the commit.
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from gridgov.accounts.scope import Scope, scope_for
+from gridgov.bulk import rebuild
 from gridgov.bulk.columns import columns_for
-from gridgov.bulk.enums import FileFormat, ImportMode, JobStatus, RegisterKind
+from gridgov.bulk.enums import FileFormat, ImportMode, JobStatus, LoadMode, RegisterKind
 from gridgov.bulk.models import ImportIssue, ImportJob
 from gridgov.bulk.readers import RowSource
 from gridgov.bulk.registers import HANDLERS, Handler, Issue, Prepared
@@ -166,12 +176,55 @@ def _writer() -> Iterator[ThreadPoolExecutor | None]:
         pool.shutdown(wait=True)
 
 
+# auto: a bulk load when the file has at least this many rows and at least this share of the
+# rows already in the register's table. Below the first, index upkeep is seconds at most; the
+# second is where building the indexes over the whole table again costs less than keeping them
+# row by row (about 25 µs a row of the table against 90 µs a row of the file: measured in
+# docs/benchmarks-import.md) — and a load that small beside the register is not worth locking it.
+REBUILD_MIN_ROWS = 100_000
+REBUILD_MIN_SHARE = 0.5
+
+
+def load_unavailable(register: str, load: str, *, batches_done: int = 0) -> str:
+    """Why a forced bulk load cannot run here ("" when it can)."""
+    if load != LoadMode.REBUILD:
+        return ""
+    if connection.vendor != "postgresql":
+        return "整体装载(--load rebuild)只用于 PostgreSQL / --load rebuild is for PostgreSQL only"
+    if batches_done:
+        return (
+            f"该任务已逐批提交了 {batches_done} 批,只能逐批继续;或用 --new 重新开始"
+            f" / this job has committed {batches_done} batch(es) incrementally: resume it without"
+            " --load rebuild, or start over with --new"
+        )
+    return ""
+
+
+def load_chosen(job: ImportJob, load: str) -> LoadMode:
+    """The way this run writes: see REBUILD_MIN_ROWS."""
+    if load == LoadMode.INCREMENTAL or connection.vendor != "postgresql" or job.batches_done:
+        return LoadMode.INCREMENTAL
+    if load == LoadMode.REBUILD:
+        return LoadMode.REBUILD
+    if job.total_rows < REBUILD_MIN_ROWS:
+        return LoadMode.INCREMENTAL
+    table = HANDLERS[RegisterKind(job.register)].model._meta.db_table
+    if job.total_rows >= REBUILD_MIN_SHARE * rebuild.table_rows(table):
+        return LoadMode.REBUILD
+    return LoadMode.INCREMENTAL
+
+
 def import_job_run(
-    job: ImportJob, *, progress: Progress | None = None, stop_after_batches: int | None = None
+    job: ImportJob,
+    *,
+    progress: Progress | None = None,
+    stop_after_batches: int | None = None,
+    load: str = LoadMode.AUTO,
 ) -> ImportJob:
     """Run (or resume) a job to its end. stop_after_batches stops it after that many batches
     committed in this run, exactly as a kill between two batches would (a documented test
-    hook: docs/import.md)."""
+    hook: docs/import.md; in a bulk load, after that many batches written, rolling it all
+    back as a kill would)."""
     if job.finished:
         return job
     now = clock.now()
@@ -185,6 +238,8 @@ def import_job_run(
                 return job
             # The second pass meets every row again: forget the first pass's keys.
             handler = _handler(job, directory)
+        if load_chosen(job, load) == LoadMode.REBUILD:
+            return _run_bulk_load(job, handler, progress, stop_after_batches)
         skip = job.batches_done * job.batch_size
         with _writer() as pool:
             pending: Future[ImportJob] | None = None
@@ -226,6 +281,101 @@ def import_job_run(
         if exc.code == "job_busy":
             raise
     return job
+
+
+COUNTERS = ("total_rows", "imported_rows", "error_rows", "ungridded_rows", "addresses_created")
+
+
+class _SideChannel:
+    """Updates of the job row on a connection of its own (a thread's), each committed at once,
+    so the page sees the counters of a load whose transaction is still open. Inside an enclosing
+    transaction (tests, a caller's atomic) nobody outside could see the job anyway: posts are
+    dropped."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.pool = (
+            None
+            if connection.in_atomic_block
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-progress")
+        )
+        self.pending: list[Future[Any]] = []
+
+    def post(self, **fields: Any) -> None:
+        if self.pool is None:
+            return
+        job_id = self.job_id
+        self.pending = [f for f in self.pending if not f.done()]
+        self.pending.append(self.pool.submit(lambda: ImportJob.objects.filter(pk=job_id).update(**fields)))
+
+    def flush(self) -> None:
+        """Wait for the posts sent: none may land after the load's own update of the job."""
+        for f in self.pending:
+            f.result()
+        self.pending = []
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.flush()
+            self.pool.submit(_close_connection).result()
+            self.pool.shutdown(wait=True)
+
+
+def _run_bulk_load(
+    job: ImportJob, handler: Handler, progress: Progress | None, stop_after_batches: int | None
+) -> ImportJob:
+    """The whole file in one transaction with the indexes set aside (rebuild.py)."""
+    tables = handler.tables()
+    side = _SideChannel(job.pk)
+    # A run interrupted before showed counters that its rollback took back: start at zero.
+    zero = {c: 0 for c in COUNTERS if c != "total_rows"}
+    try:
+        side.post(**zero, message="")
+        for name, value in zero.items():
+            setattr(job, name, value)
+        with transaction.atomic():
+            rebuild.lock(tables)
+            # Another runner of this job may have held the lock until it committed the job.
+            current = ImportJob.objects.get(pk=job.pk)
+            if current.finished or current.batches_done:
+                return current
+            handler.bulk_load(fresh={t for t in tables if rebuild.is_empty(t)})
+            rebuilding = "正在重建索引 / rebuilding the indexes"
+            with rebuild.indexes_set_aside(tables, on_rebuild=lambda: side.post(message=rebuilding)):
+                for done_here, batch in enumerate(_source(job).batches(job.batch_size), start=1):
+                    prepared = handler.prepare(batch)
+                    written = handler.write(prepared)
+                    _save_issues(job, prepared.issues)
+                    job.batches_done += 1
+                    job.imported_rows += written.rows
+                    job.error_rows += prepared.error_rows + written.conflicts
+                    job.ungridded_rows += written.ungridded
+                    job.addresses_created += written.addresses_created
+                    if job.mode != ImportMode.ALL_OR_NOTHING:
+                        job.total_rows = max(job.total_rows, job.imported_rows + job.error_rows)
+                    side.post(**{c: getattr(job, c) for c in COUNTERS})
+                    _after_batch(job, done_here, progress, stop_after_batches)
+            side.flush()
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            for name in (*COUNTERS, "batches_done"):
+                setattr(locked, name, getattr(job, name))
+            locked.status = JobStatus.DONE
+            locked.finished_at = clock.now()
+            locked.total_rows = locked.imported_rows + locked.error_rows
+            locked.message = (
+                f"共 {locked.total_rows} 行:导入 {locked.imported_rows} 行,错误 {locked.error_rows} 行"
+                "(整体装载,索引已重建)"
+            )
+            locked.save()
+        return locked
+    except Stopped:
+        raise  # left as a kill leaves it
+    except BaseException:
+        # Rolled back: what the counters showed is not in the database.
+        side.post(**zero)
+        raise
+    finally:
+        side.close()
 
 
 def _after_batch(

@@ -80,6 +80,9 @@ class Written:
     conflicts: int = 0  # valid rows whose twin appeared in the database meanwhile
 
 
+BAD_PHONE = "联系电话应为 11 位手机号或带区号的固话"
+
+
 def _phone_ok(digits: str) -> bool:
     # A mainland mobile (11 digits from 1) or a fixed line with its area code (10-12 digits from 0).
     return (len(digits) == 11 and digits[0] == "1") or (10 <= len(digits) <= 12 and digits[0] == "0")
@@ -87,6 +90,8 @@ def _phone_ok(digits: str) -> bool:
 
 class Handler:
     register: RegisterKind
+    # The register's own model: its table, with the addresses', is what a bulk load writes.
+    model: type[Any]
     # Whether a row must name a road (an address, a house); elsewhere the address is optional.
     needs_address = False
 
@@ -107,6 +112,15 @@ class Handler:
         # grid of each (community, road, number) where a point was placed.
         self.key_grid: dict[str, int | None] = {}
         self.near_grid: dict[tuple[int, str, str], int] = {}
+        # A bulk load (pipeline._run_bulk_load) holds the tables locked: nobody else writes them,
+        # so what this run wrote is all that changed. `fresh`: the tables that were empty then,
+        # where nothing can be found but this run's own rows, which the handler remembers.
+        self.locked = False
+        self.fresh: set[str] = set()
+        self.created_ids: dict[str, int] = {}
+        self._address_at = tuple(
+            self.pos[k] for k in ("community", "lon", "lat", "road", "number", "building", "unit", "room")
+        )
         cols = list(enumerate(self.columns))
         self._required = [(i, c) for i, c in cols if c.required]
         self._limited = [(i, c) for i, c in cols if c.max_length]
@@ -140,25 +154,27 @@ class Handler:
                 )
 
     def _address(self, n: int, cells: list[str], out: list[Issue]) -> AddressParts | None:
-        p = self.pos
-        community_text = cells[p["community"]]
+        i_community, i_lon, i_lat, i_road, i_number, i_building, i_unit, i_room = self._address_at
+        community_text = cells[i_community]
         if not community_text:
             return None  # already reported as required
-        community, code, message = self.directory.find(community_text)
+        community = self.directory.by_code.get(community_text)
         if community is None:
-            out.append(self.issue(n, "community", community_text, code, message))
-            return None
-        lon, lat, bad, message = parse_coordinates(cells[p["lon"]], cells[p["lat"]])
+            community, code, message = self.directory.find(community_text)
+            if community is None:
+                out.append(self.issue(n, "community", community_text, code, message))
+                return None
+        lon, lat, bad, message = parse_coordinates(cells[i_lon], cells[i_lat])
         if bad:
-            out.append(self.issue(n, bad, cells[p[bad]], "bad_coordinates", message))
+            out.append(self.issue(n, bad, cells[self.pos[bad]], "bad_coordinates", message))
             return None
         parts = AddressParts(
             community,
-            cells[p["road"]],
-            cells[p["number"]],
-            cells[p["building"]],
-            cells[p["unit"]],
-            cells[p["room"]],
+            cells[i_road],
+            cells[i_number],
+            cells[i_building],
+            cells[i_unit],
+            cells[i_room],
             lon,
             lat,
         )
@@ -182,18 +198,46 @@ class Handler:
     def batch_start(self, batch: Batch) -> None:
         """Work done for the whole batch at once before its rows are checked one by one."""
 
+    def _flagged(self, batch: Batch) -> set[int]:
+        """The rows (offsets) that fail a common check, found column by column with C-level
+        passes (min, max of lengths, set difference), so that only those rows go through
+        _common, which says in order what is wrong."""
+        out: set[int] = set()
+        by_column = list(zip(*batch.rows, strict=True)) if batch.rows else []
+
+        def column(i: int) -> tuple[str, ...]:
+            return by_column[i] if by_column else ()
+
+        for i, _ in self._required:
+            values = column(i)
+            if not all(values):
+                out.update(o for o, v in enumerate(values) if not v)
+        for i, col in self._limited:
+            values = column(i)
+            limit = col.max_length
+            if values and max(map(len, values)) > limit:
+                out.update(o for o, v in enumerate(values) if len(v) > limit)
+        for i, _, allowed in self._enums:
+            values = column(i)
+            bad = set(values) - allowed.keys() - {""}
+            if bad:
+                out.update(o for o, v in enumerate(values) if v in bad)
+        return out
+
     def prepare(self, batch: Batch) -> Prepared:
         self.batch_start(batch)
         prepared = Prepared()
         rows: list[tuple[int, dict[str, Any]]] = []
         issues = prepared.issues
+        flagged = self._flagged(batch)
         for offset, cells in enumerate(batch.rows):
             if not any(cells):
                 continue
             n = batch.first_row + offset
             prepared.seen_rows += 1
             before = len(issues)
-            self._common(n, cells, issues)
+            if offset in flagged:
+                self._common(n, cells, issues)
             parts = self._address(n, cells, issues)
             row = self.check_row(n, cells, issues)
             if len(issues) > before or row is None:
@@ -237,6 +281,20 @@ class Handler:
     key_column = ""
     in_db_message = "数据库中已存在"
 
+    def bulk_load(self, fresh: set[str]) -> None:
+        """Called once the bulk load holds its lock: see `locked` and `fresh`."""
+        self.locked = True
+        self.fresh = set(fresh)
+
+    def _empty(self, model: type[Any]) -> bool:
+        return model._meta.db_table in self.fresh
+
+    @classmethod
+    def tables(cls) -> list[str]:
+        """The tables an import of this register writes rows into (addresses first)."""
+        own = cls.model._meta.db_table
+        return list(dict.fromkeys([Address._meta.db_table, own]))
+
     def shown_key(self, row: dict[str, Any]) -> str:
         """The value a twin is reported by (masked by `issue` when personal)."""
         parts = row.get("parts")
@@ -251,12 +309,16 @@ class Handler:
         bad_ids = {id(p) for p, (col, _) in zip(parts, problems, strict=True) if col}
         message_of = {id(p): m for p, (col, m) in zip(parts, problems, strict=True) if col}
         keyed = [p for p in parts if p.key and id(p) not in bad_ids]
-        known = {
-            k: (pk, grid)
-            for pk, k, grid in select_in(
-                Address, "key", sorted({p.key for p in keyed}), ["id", "key", "grid_id"]
-            )
-        }
+        known = (
+            {}
+            if self._empty(Address)
+            else {
+                k: (pk, grid)
+                for pk, k, grid in select_in(
+                    Address, "key", sorted({p.key for p in keyed}), ["id", "key", "grid_id"]
+                )
+            }
+        )
         # Where a point is known at the same road and number (this batch or the database), a row
         # without coordinates takes that grid: the same building lies in one grid.
         near: dict[tuple[int, str, str], int] = {}
@@ -335,13 +397,21 @@ class Handler:
                 new.setdefault(p.key, p)
         if not new:
             return
-        # Created meanwhile by an earlier batch of the file (prepared before that batch was
-        # committed) or by another import: use it rather than collide with it.
-        for k, pk in select_in(Address, "key", list(new), ["key", "id"]):
-            for_key = new.pop(k)
-            for_key.address_id = pk
+        if self.locked:
+            # Created by an earlier batch of this load: nobody else can have written one.
+            for k in [k for k in new if k in self.created_ids]:
+                new.pop(k).address_id = self.created_ids[k]
+        else:
+            # Created meanwhile by an earlier batch of the file (prepared before that batch was
+            # committed) or by another import: use it rather than collide with it.
+            for k, pk in select_in(Address, "key", list(new), ["key", "id"]):
+                for_key = new.pop(k)
+                for_key.address_id = pk
         if not new:
             self._set_address_ids(rows, {})
+            return
+        if self.locked:
+            self._write_addresses_locked(rows, new, written)
             return
         written.addresses_created += insert_rows(
             Address,
@@ -378,6 +448,67 @@ class Handler:
             constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
         )
         self._set_address_ids(rows, dict(select_in(Address, "key", list(new), ["key", "id"])))
+
+    def _write_addresses_locked(
+        self, rows: list[dict[str, Any]], new: dict[str, AddressParts], written: Written
+    ) -> None:
+        """The new addresses with ids drawn from the table's sequence beforehand, so no query
+        has to find them again after the COPY (the tables are locked: no twin can appear)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            # A block of len(new) ids in one statement; safe only because the load's lock keeps
+            # every other insert (and so every other nextval) off the table meanwhile.
+            cursor.execute(
+                "SELECT setval(s::regclass, nextval(s::regclass) + %s - 1)"
+                " FROM pg_get_serial_sequence(%s, 'id') AS s",
+                [len(new), Address._meta.db_table],
+            )
+            last = int(cursor.fetchone()[0])
+        ids = range(last - len(new) + 1, last + 1)
+        made = insert_rows(
+            Address,
+            [
+                "id",
+                "community_id",
+                "grid_id",
+                "road",
+                "number",
+                "building",
+                "unit",
+                "room",
+                "text",
+                "key",
+                "lon",
+                "lat",
+            ],
+            [
+                (
+                    pk,
+                    p.community.id,
+                    p.grid_id,
+                    p.road,
+                    p.number,
+                    p.building,
+                    p.unit,
+                    p.room,
+                    p.text[:255],
+                    k,
+                    p.lon,
+                    p.lat,
+                )
+                for pk, (k, p) in zip(ids, new.items(), strict=True)
+            ],
+            now=self.now,
+            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
+        )
+        written.addresses_created += made
+        if made != len(new):  # a twin after all (sqlwrite skipped it): take the stored ids
+            by_key = dict(select_in(Address, "key", list(new), ["key", "id"]))
+        else:
+            by_key = dict(zip(new, ids, strict=True))
+        self.created_ids.update(by_key)
+        self._set_address_ids(rows, by_key)
 
     @staticmethod
     def _set_address_ids(rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
@@ -423,6 +554,7 @@ class Handler:
 
 class ResidentHandler(Handler):
     register = RegisterKind.RESIDENTS
+    model = Resident
     key_column = "id_number"
     in_db_message = "该身份证号码的人员已在登记簿中"
 
@@ -452,9 +584,14 @@ class ResidentHandler(Handler):
             except InvalidInput as exc:
                 out.append(self.issue(n, "id_number", raw_id, exc.code, exc.message_zh))
         phone = cells[p["phone"]]
-        digits = normalize_phone(phone) if phone else ""
-        if phone and not _phone_ok(digits):
-            out.append(self.issue(n, "phone", phone, "bad_phone", "联系电话应为 11 位手机号或带区号的固话"))
+        if len(phone) == 11 and phone[0] == "1" and phone.isascii() and phone.isdigit():
+            digits = phone  # a plain mobile number, the common case: already its normal form
+        else:
+            digits = normalize_phone(phone) if phone else ""
+            if phone and not _phone_ok(digits):
+                out.append(
+                    self.issue(n, "phone", phone, "bad_phone", "联系电话应为 11 位手机号或带区号的固话")
+                )
         if not number:
             return None
         kind, relation = cells[p["kind"]], cells[p["relation"]]
@@ -474,6 +611,8 @@ class ResidentHandler(Handler):
     def existing_keys(self, keys: list[str]) -> set[str]:
         index = self.id_sealer.index_normal(keys)
         self._index = dict(zip(keys, index, strict=True))
+        if self._empty(Resident):
+            return set()
         found = {i for (i,) in select_in(Resident, "id_number_index", index, ["id_number_index"])}
         return {k for k, i in zip(keys, index, strict=True) if i in found}
 
@@ -547,6 +686,7 @@ class ResidentHandler(Handler):
 
 class AddressHandler(Handler):
     register = RegisterKind.ADDRESSES
+    model = Address
     needs_address = True
     key_column = "road"
     in_db_message = "该地址已在登记簿中"
@@ -558,6 +698,8 @@ class AddressHandler(Handler):
         return str(row["parts"].key)
 
     def existing_keys(self, keys: list[str]) -> set[str]:
+        if self._empty(Address):
+            return set()
         return {k for (k,) in select_in(Address, "key", keys, ["key"])}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
@@ -568,6 +710,7 @@ class AddressHandler(Handler):
 
 class HouseHandler(Handler):
     register = RegisterKind.HOUSES
+    model = House
     needs_address = True
     key_column = "road"
     in_db_message = "该地址已登记房屋"
@@ -594,6 +737,8 @@ class HouseHandler(Handler):
         return str(row["parts"].key)
 
     def existing_keys(self, keys: list[str]) -> set[str]:
+        if self._empty(House) or self._empty(Address):
+            return set()
         found = set()
         rows = select_in(Address, "key", keys, ["key", "id"])
         with_house = {a for (a,) in select_in(House, "address_id", [pk for _, pk in rows], ["address_id"])}
@@ -616,6 +761,7 @@ class HouseHandler(Handler):
 
 class OrganizationHandler(Handler):
     register = RegisterKind.ORGANIZATIONS
+    model = Organization
     key_column = "usc_code"
     in_db_message = "该统一社会信用代码的单位已在登记簿中"
 
@@ -651,6 +797,8 @@ class OrganizationHandler(Handler):
         return str(row["usc_code"])
 
     def existing_keys(self, keys: list[str]) -> set[str]:
+        if self._empty(Organization):
+            return set()
         return {k for (k,) in select_in(Organization, "usc_code", keys, ["usc_code"])}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:

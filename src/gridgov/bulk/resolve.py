@@ -7,8 +7,7 @@ and number, or the community's only grid).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,7 +93,7 @@ class Directory:
         return None, "community_unknown", "找不到该社区(应为村(社区)的区划代码或名称)"
 
 
-@dataclass
+@dataclass(slots=True)
 class AddressParts:
     community: CommunityRef
     road: str
@@ -108,7 +107,6 @@ class AddressParts:
     text: str = ""
     grid_id: int | None = None
     address_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_coordinates(lon_text: str, lat_text: str) -> tuple[float | None, float | None, str, str]:
@@ -140,12 +138,6 @@ def _is_float(text: str) -> bool:
 NormalCache = dict[tuple[str, ...], tuple[str, ...]]
 
 
-def _plain(part: str) -> bool:
-    """ASCII letters and digits only: the validators' normal form of such a part is itself (no
-    full-width forms, no spaces, no Chinese suffix to drop)."""
-    return not part or (part.isascii() and part.isalnum())
-
-
 def _plain_key_text(p: AddressParts) -> tuple[str, str]:
     """address_key and address_text of parts already in normal form, without normalising them
     again (tests/bulk/test_fastcheck.py holds this to the validators' own functions)."""
@@ -171,7 +163,10 @@ def normal_parts(parts: AddressParts, cache: NormalCache | None = None) -> Addre
         if hit is not None:
             parts.road, parts.number, parts.building, parts.unit, parts.room, parts.key, parts.text = hit
             return parts
-        if _plain(parts.number) and _plain(parts.building) and _plain(parts.unit) and _plain(parts.room):
+        # Every part empty or ASCII letters and digits (whose normal form is itself: no full-width
+        # forms, spaces or Chinese suffixes to drop), tested on the parts joined, at once.
+        joined = parts.number + parts.building + parts.unit + parts.room
+        if not joined or (joined.isascii() and joined.isalnum()):
             road = cache.get(("road", parts.road))
             if road is None:
                 road = (normalize_address_part(parts.road),)

@@ -12,9 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gridgov.accounts.models import User
-from gridgov.bulk.enums import ImportMode, JobStatus, RegisterKind
+from gridgov.bulk.enums import ImportMode, JobStatus, LoadMode, RegisterKind
 from gridgov.bulk.models import ImportJob
-from gridgov.bulk.pipeline import import_job_run
+from gridgov.bulk.pipeline import import_job_run, load_unavailable
 from gridgov.bulk.report import error_report_write
 from gridgov.bulk.services import DEFAULT_BATCH, import_job_create, import_job_resumable
 from gridgov.core import clock
@@ -40,6 +40,14 @@ class Command(BaseCommand):
             "--errors", type=Path, default=None, help="write the error report here (.csv/.xlsx)"
         )
         parser.add_argument("--new", action="store_true", help="start a new job even if one can be resumed")
+        parser.add_argument(
+            "--load",
+            choices=[m.value for m in LoadMode],
+            default=LoadMode.AUTO.value,
+            help="auto (default): a bulk load with the indexes rebuilt when the file is large beside "
+            "the register (PostgreSQL); incremental: batch by batch, each committed; rebuild: force "
+            "the bulk load (locks the tables until it ends; docs/import.md)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         # Test hook (docs/import.md): stop after N committed batches, as a kill would.
         parser.add_argument(
@@ -53,6 +61,9 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"没有用户 {opts['user']} / no such user")
         path: Path = opts["file"]
+        refused = load_unavailable(opts["register"], opts["load"])
+        if refused:
+            raise CommandError(refused)
         try:
             job = (
                 None
@@ -62,6 +73,9 @@ class Command(BaseCommand):
                 )
             )
             if job is not None:
+                refused = load_unavailable(opts["register"], opts["load"], batches_done=job.batches_done)
+                if refused:
+                    raise CommandError(refused)
                 self.stdout.write(
                     f"继续导入任务 #{job.pk}(已提交 {job.batches_done} 批,{job.imported_rows} 行)"
                     f" / resuming job #{job.pk} after {job.batches_done} batch(es)"
@@ -89,7 +103,7 @@ class Command(BaseCommand):
 
     def _run(self, job: ImportJob, opts: dict[str, Any]) -> ImportJob:
         if opts["quiet"]:
-            return import_job_run(job, stop_after_batches=opts["stop_after_batches"])
+            return import_job_run(job, stop_after_batches=opts["stop_after_batches"], load=opts["load"])
         from tqdm import tqdm
 
         bar = tqdm(total=job.total_rows or None, unit="行", initial=job.processed_rows, dynamic_ncols=True)
@@ -101,6 +115,8 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            return import_job_run(job, progress=progress, stop_after_batches=opts["stop_after_batches"])
+            return import_job_run(
+                job, progress=progress, stop_after_batches=opts["stop_after_batches"], load=opts["load"]
+            )
         finally:
             bar.close()
