@@ -83,3 +83,79 @@ def test_a_known_token_costs_one_read_of_its_users_row(personas):
     assert sum('FROM "accounts_user"' in s for s in sql) == 1
     # The token is trusted from the cache; the user (with its unit) is not built again.
     assert not any('"accounts_apitoken"' in s or 'JOIN "accounts_department"' in s for s in sql)
+
+
+def _orm_values(obj) -> dict[str, object]:
+    """What the ORM itself would write for each column of an unsaved instance (pre_save, then
+    get_db_prep_save), the reference for intake's own INSERT."""
+    return {
+        f.column: f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for f in type(obj)._meta.concrete_fields
+        if not f.primary_key
+    }
+
+
+def _statement_values(sql: str, params: list) -> dict[str, object]:
+    """Column → value of one `INSERT … (cols) VALUES (marks)` made by intake._insert_sql, with
+    its inlined literals read back."""
+    literal = {"NULL": None, "TRUE": True, "FALSE": False, "''": "", "0": 0, "1": 1}
+    cols = [c.strip().strip('"') for c in sql.split("(", 1)[1].split(")", 1)[0].split(",")]
+    marks = [m.strip() for m in sql.split("VALUES (", 1)[1].rsplit(")", 1)[0].split(", ")]
+    values, rest = {}, list(params)
+    for col, mark in zip(cols, marks, strict=True):
+        values[col] = rest.pop(0) if mark == "%s" else literal[mark]
+    assert not rest
+    return values
+
+
+def test_intakes_own_insert_writes_what_the_orm_would_write(world, personas, monday):
+    from gridgov.cases.api import CaseIn, _draft
+    from gridgov.cases.services import intake
+    from gridgov.core import clock
+    from gridgov.core.crypto import EncryptedTextField, decrypt
+
+    actor = personas.city_dispatcher
+    draft = _draft(CaseIn(**case_body(world, urgency="urgent")))
+    now = clock.now()
+    plan = intake._plan(actor=actor, draft=draft)
+    case, event = intake._build(actor=actor, draft=draft, plan=plan, now=now)
+    case.number = "620102-20260302-0001"
+    key = IdempotencyKey(user=actor, key="call-same-0001", request_hash="f" * 64, created_at=now)
+    for obj in (case, event, key):
+        ours = _statement_values(*intake._insert_sql(obj, {}))
+        orm = _orm_values(obj)
+        assert ours.keys() == orm.keys()
+        for f in type(obj)._meta.concrete_fields:
+            if f.primary_key:
+                continue
+            if isinstance(f, EncryptedTextField):  # a fresh nonce each time: compare the plain text
+                assert decrypt(ours[f.column], aad=f.aad) == decrypt(orm[f.column], aad=f.aad)
+            else:
+                a, b = ours[f.column], orm[f.column]
+                # The same type, or a subclass: on PostgreSQL the ORM wraps integers in
+                # psycopg's Int4/Int8 (int subclasses) where intake passes the plain int.
+                assert isinstance(a, type(b)) or isinstance(b, type(a)), f.column
+                # psycopg's Jsonb wrapper does not compare by value: compare what it wraps.
+                assert getattr(a, "obj", a) == getattr(b, "obj", b), f.column
+
+
+def test_the_cases_table_keeps_only_the_indexes_its_reads_use():
+    """Every intake writes every index of cases_case (migration 0005 says why each dropped one
+    is safe): no LIKE twin but territory_code's, no single-column index beside a composite that
+    leads with the same column, and the unique number still unique."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "cases_case")
+    indexed = [tuple(c["columns"]) for c in found.values() if c["index"] or c["unique"]]
+    twins = sorted(name for name in found if name.endswith("_like"))
+    assert len(twins) == (1 if connection.vendor == "postgresql" else 0)
+    assert all("territory_code" in name for name in twins)
+    for column in ("received_by_id", "created_by_id", "routed_department_id", "owner_department_id"):
+        assert (column,) not in indexed, column
+    assert ("owner_department_id", "status") in indexed
+    for column in ("number", "status", "colour", "reporter_phone_index", "territory_code", "created_at"):
+        assert (column,) in indexed, column
+    unique = [tuple(c["columns"]) for c in found.values() if c["unique"] and not c["primary_key"]]
+    assert unique == [("number",)]
+    with connection.cursor() as cursor:
+        keys = connection.introspection.get_constraints(cursor, "cases_idempotencykey")
+    assert ("user_id",) not in [tuple(c["columns"]) for c in keys.values() if c["index"] and not c["unique"]]

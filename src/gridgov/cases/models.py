@@ -138,7 +138,8 @@ class CaseSequence(models.Model):
 
 
 class Case(models.Model):
-    number = models.CharField("事件编号", max_length=32, unique=True)
+    # Unique through Meta.constraints (no varchar_pattern_ops twin; see Meta.indexes).
+    number = models.CharField("事件编号", max_length=32)
     channel = models.CharField("来源", max_length=16, choices=Channel.choices)
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="cases", verbose_name="分类"
@@ -167,17 +168,23 @@ class Case(models.Model):
         index_field="reporter_phone_index",
         normalizer="gridgov.core.pii.normalize_phone",
     )
-    reporter_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    reporter_phone_index = models.CharField(max_length=64, blank=True, editable=False)
 
     # Who has it: the centre in charge at the case's level, and the department it is with.
     received_by = models.ForeignKey(
-        Center, on_delete=models.PROTECT, related_name="+", verbose_name="首问单位"
+        Center, on_delete=models.PROTECT, related_name="+", verbose_name="首问单位", db_index=False
     )
     owner_center = models.ForeignKey(
         Center, on_delete=models.PROTECT, related_name="+", verbose_name="责任中心"
     )
     owner_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="承办部门"
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="承办部门",
+        db_index=False,  # case_department_status leads with it
     )
     routed_department = models.ForeignKey(
         Department,
@@ -186,17 +193,24 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name="建议部门",
+        db_index=False,
     )
     level = models.CharField("层级", max_length=16, choices=RegionLevel.choices)
 
-    status = models.CharField("状态", max_length=16, choices=CaseStatus.choices, db_index=True)
+    status = models.CharField("状态", max_length=16, choices=CaseStatus.choices)
     suspended_from = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
     version = models.PositiveIntegerField(default=1)
     redo_count = models.PositiveIntegerField("重办次数", default=0)
     rating = models.CharField("评价", max_length=24, choices=Rating.choices, blank=True)
     result = models.TextField("办理结果", blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="主件"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="主件",
+        db_index=False,  # case_parent_set: merged children only
     )
 
     # Clocks. The durations are copied from the policy when the clock starts, so editing a
@@ -215,9 +229,11 @@ class Case(models.Model):
     is_open = models.BooleanField(default=True)
     due_at = models.DateTimeField(null=True, blank=True)
     yellow_at = models.DateTimeField(null=True, blank=True)
-    colour = models.CharField("三色", max_length=8, choices=Colour.choices, blank=True, db_index=True)
+    colour = models.CharField("三色", max_length=8, choices=Colour.choices, blank=True)
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
 
@@ -225,9 +241,20 @@ class Case(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "事件"
         verbose_name_plural = "事件"
+        constraints = [models.UniqueConstraint(fields=["number"], name="case_number_unique")]
+        # Every index is written by every intake, so the table keeps only those a read uses
+        # (cases migration 0005 says, for each one it dropped, why no read misses it):
+        # - named Index instead of db_index for the CharFields read by equality or IN only
+        #   (number, status, colour, the phone's blind index): on PostgreSQL db_index/unique also
+        #   build a varchar_pattern_ops twin for LIKE 'x%', which no read of these columns makes.
+        #   territory_code keeps db_index and its twin: other apps filter it with startswith,
+        #   which only that twin serves under a non-C collation.
+        # - no single-column index on foreign keys nobody filters on (received_by, created_by,
+        #   routed_department) nor on one a composite leads with (owner_department); a delete
+        #   of a centre, department or user (rare, admin) scans the table for its PROTECT check.
+        # - parent: only merged children have one; the partial index holds just those.
         indexes = [
-            models.Index(fields=["is_open", "due_at"], name="case_open_due"),
-            models.Index(fields=["is_open", "yellow_at"], name="case_open_yellow"),
+            models.Index(fields=["is_open", "due_at"], name="case_open_due"),  # the overdue lists
             # The deadline worker's two questions (selectors.cases_due), each matched exactly by
             # a partial index: only the cases whose colour can still change are in them, so a
             # range scan reads the due rows and nothing else, however many are already red or
@@ -243,6 +270,10 @@ class Case(models.Model):
                 name="case_yellow_green",
             ),
             models.Index(fields=["owner_department", "status"], name="case_department_status"),
+            models.Index(fields=["status"], name="case_status_idx"),
+            models.Index(fields=["colour"], name="case_colour_idx"),
+            models.Index(fields=["reporter_phone_index"], name="case_phone_idx"),
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="case_parent_set"),
         ]
 
     def __str__(self) -> str:
@@ -283,8 +314,14 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=24, choices=CaseAction.choices)
     from_status = models.CharField(max_length=16, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=CaseStatus.choices)
+    # No index on actor: its one read (a worker's log, field/selectors.py) is bounded by `at`.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -392,7 +429,10 @@ class Notice(models.Model):
 class IdempotencyKey(models.Model):
     """A client's Idempotency-Key, per user: the same key never makes a second case."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No own index on user: the unique (user, key) leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=128)
     request_hash = models.CharField(max_length=64)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")

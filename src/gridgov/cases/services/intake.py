@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from gridgov.accounts.enums import Role
@@ -329,6 +329,82 @@ _LITERALS: dict[tuple[type, Any], str] = {
 }
 _INLINE = (type(None), bool, str, int)
 
+# How a column's value is prepared. _AS_IS: the value the instance holds is what the ORM would
+# send (pre_save and get_db_prep_save are the identity for these field classes and value types,
+# checked per value below); _DATETIME: as is, then the backend's adapter; _ORM: the full ORM
+# preparation (the encrypted fields and their blind indexes, JSON, anything else).
+_AS_IS, _DATETIME, _ORM = 0, 1, 2
+_ABSENT = object()
+# Exact field classes (a subclass such as EncryptedTextField may prepare its value) and the
+# value types each passes through unchanged (exact types; for str also its subclasses, the
+# TextChoices members: CharField.to_python keeps any str).
+_PASS: dict[type, tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.BooleanField: (bool,),
+    models.IntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.FloatField: (float,),
+    models.ForeignKey: (int,),
+}
+_INT_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    quoted: str
+    field: Any
+    attname: str
+    kind: int
+    types: tuple[type, ...] = ()
+
+
+_COLUMNS: dict[tuple[type, str], tuple[str, tuple[_Column, ...]]] = {}
+
+
+def _columns(model: type[models.Model], vendor: str) -> tuple[str, tuple[_Column, ...]]:
+    """The quoted table name and the columns of an INSERT (all but the primary key), once per
+    model and backend: the field walk and the quoting are the same on every call."""
+    found = _COLUMNS.get((model, vendor))
+    if found is None:
+        found = _COLUMNS[(model, vendor)] = _columns_of(model)
+    return found
+
+
+def _columns_of(model: type[models.Model]) -> tuple[str, tuple[_Column, ...]]:
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    columns = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        types = _PASS.get(type(f), ())
+        if type(f) is models.ForeignKey and not isinstance(f.target_field, _INT_KEYS):
+            types = ()
+        kind = _AS_IS if types else _ORM
+        if type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add):
+            kind = _DATETIME
+        column = str(f.column)
+        columns.append(_Column(column, qn(column), f, f.attname, kind, types))
+    return qn(model._meta.db_table), tuple(columns)
+
+
+def _prepared(col: _Column, obj: Any, conn: Any) -> Any:
+    """The value as `get_db_prep_save(pre_save(obj, True))` gives it, without the ORM's calls
+    where they are the identity."""
+    if col.kind != _ORM:
+        value = obj.__dict__.get(col.attname, _ABSENT)  # absent: deferred, the ORM loads it
+        if value is None:
+            return None
+        kind = type(value)
+        if col.kind == _AS_IS and (kind in col.types or (col.types[0] is str and isinstance(value, str))):
+            return value
+        if col.kind == _DATETIME and kind is datetime and value.utcoffset() is not None:
+            return conn.ops.adapt_datetimefield_value(value)
+    f = col.field
+    return f.get_db_prep_save(f.pre_save(obj, True), conn)
+
 
 def _insert_sql(
     obj: Any, sql_for: dict[str, tuple[str, list[Any]]], *, returning: str = ""
@@ -337,25 +413,23 @@ def _insert_sql(
     (pre_save: the encrypted fields and their blind indexes; get_db_prep_save); `sql_for` puts
     an SQL expression in place of a column's value."""
     conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy costs a lookup
-    qn = conn.ops.quote_name
-    cols, marks, params = [], [], []
-    for f in type(obj)._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        cols.append(qn(f.column))
-        if f.column in sql_for:
-            expr, expr_params = sql_for[f.column]
+    table, columns = _columns(type(obj), conn.vendor)
+    marks, params = [], []
+    for col in columns:
+        if col.name in sql_for:
+            expr, expr_params = sql_for[col.name]
             marks.append(expr)
             params += expr_params
+            continue
+        value = _prepared(col, obj, conn)
+        literal = _LITERALS.get((type(value), value)) if isinstance(value, _INLINE) else None
+        if literal is None:
+            marks.append("%s")
+            params.append(value)
         else:
-            value = f.get_db_prep_save(f.pre_save(obj, True), conn)
-            literal = _LITERALS.get((type(value), value)) if isinstance(value, _INLINE) else None
-            if literal is None:
-                marks.append("%s")
-                params.append(value)
-            else:
-                marks.append(literal)
-    sql = f"INSERT INTO {qn(type(obj)._meta.db_table)} ({', '.join(cols)}) VALUES ({', '.join(marks)})"  # noqa: S608
+            marks.append(literal)
+    names = ", ".join(col.quoted for col in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(marks)})"  # noqa: S608
     return (f"{sql} RETURNING {returning}" if returning else sql), params
 
 
