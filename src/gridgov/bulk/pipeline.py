@@ -24,10 +24,15 @@ resume: a run interrupted anywhere leaves the tables as they were, and the next 
 file over (a job that has committed batches incrementally is never switched to this path). The
 job's counters, which the page polls, are written meanwhile on a second connection, outside the
 load's transaction; `batches_done` only at the commit.
+
+Workers (workers.py): for a large file the per-row checking of the batches runs in forked
+worker processes, batches returned in file order; everything above (the writing, the
+transactions, the progress) stays in this process and is the same either way.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,9 +48,10 @@ from gridgov.bulk import rebuild
 from gridgov.bulk.columns import columns_for
 from gridgov.bulk.enums import FileFormat, ImportMode, JobStatus, LoadMode, RegisterKind
 from gridgov.bulk.models import ImportIssue, ImportJob
-from gridgov.bulk.readers import RowSource
+from gridgov.bulk.readers import Batch, RowSource
 from gridgov.bulk.registers import HANDLERS, Handler, Issue, Prepared
 from gridgov.bulk.resolve import Directory
+from gridgov.bulk.workers import Checkers, workers_wanted
 from gridgov.core import clock
 from gridgov.core.errors import DomainError
 
@@ -111,12 +117,24 @@ def _claim(job: ImportJob, expected_batches: int) -> ImportJob:
     return locked
 
 
-def _check_all(job: ImportJob, handler: Handler, progress: Progress | None) -> bool:
+def _prepared(handler: Handler, batches: Iterator[Batch], checkers: Checkers | None) -> Iterator[Prepared]:
+    """The batches prepared in order: checked here, or by the worker processes (workers.py)
+    while this process finishes the batches they have returned."""
+    if checkers is None:
+        for batch in batches:
+            yield handler.prepare(batch)
+        return
+    for checked in checkers.checked(batches):
+        yield handler.prepare_checked(checked)
+
+
+def _check_all(
+    job: ImportJob, handler: Handler, progress: Progress | None, checkers: Checkers | None
+) -> bool:
     """All-or-nothing, first pass: every row checked, nothing written. True when all are valid."""
     total = errors = 0
     issues: list[Issue] = []
-    for batch in _source(job).batches(job.batch_size):
-        prepared = handler.prepare(batch)
+    for prepared in _prepared(handler, _source(job).batches(job.batch_size), checkers):
         total += prepared.seen_rows
         errors += prepared.error_rows
         if len(issues) < MAX_ISSUES:
@@ -220,11 +238,13 @@ def import_job_run(
     progress: Progress | None = None,
     stop_after_batches: int | None = None,
     load: str = LoadMode.AUTO,
+    workers: int | None = None,
 ) -> ImportJob:
     """Run (or resume) a job to its end. stop_after_batches stops it after that many batches
     committed in this run, exactly as a kill between two batches would (a documented test
     hook: docs/import.md; in a bulk load, after that many batches written, rolling it all
-    back as a kill would)."""
+    back as a kill would). workers: the processes that check the batches (workers.py; None:
+    one per core for a large file, 1: all in this process)."""
     if job.finished:
         return job
     now = clock.now()
@@ -232,20 +252,62 @@ def import_job_run(
     job.refresh_from_db()
     directory = Directory(_scope(job))
     handler = _handler(job, directory)
+    checkers: Checkers | None = None
+    gc_was_on = gc.isenabled()
+    # The job keeps millions of small objects alive (its rows in flight, the file's keys, the
+    # normal forms it remembers): the cyclic collector, run every few hundred allocations, went
+    # through them again and again, half the importer's CPU (docs/benchmarks-import.md). The
+    # job's objects are freed by their reference counts; it makes no cycles worth collecting.
+    # Off for the job (and so in the workers forked during it), back on at its end.
+    gc.disable()
+    try:
+        count = workers_wanted(workers, job.total_rows - job.batches_done * job.batch_size)
+        if count > 1:
+            # Forked first, before the writer and progress threads exist.
+            checkers = Checkers(handler, count)
+        return _run(job, handler, directory, progress, stop_after_batches, load, checkers)
+    except DomainError as exc:
+        # A file-level problem (header, encoding, unreadable workbook, a failed check worker):
+        # the job fails with the reason, and the batches already committed stay (a valid-rows
+        # job; a bulk load has rolled back).
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, finished_at=clock.now(), message=exc.message_zh
+        )
+        job.refresh_from_db()
+        if exc.code == "job_busy":
+            raise
+        return job
+    finally:
+        if checkers is not None:
+            checkers.close()
+        if gc_was_on:
+            gc.enable()
+
+
+def _run(
+    job: ImportJob,
+    handler: Handler,
+    directory: Directory,
+    progress: Progress | None,
+    stop_after_batches: int | None,
+    load: str,
+    checkers: Checkers | None,
+) -> ImportJob:
     try:
         if job.mode == ImportMode.ALL_OR_NOTHING and not job.validated:
-            if not _check_all(job, handler, progress):
+            if not _check_all(job, handler, progress, checkers):
                 return job
-            # The second pass meets every row again: forget the first pass's keys.
+            # The second pass meets every row again: forget the first pass's keys (the workers
+            # keep the first handler: what they use of it holds nothing of the rows).
             handler = _handler(job, directory)
         if load_chosen(job, load) == LoadMode.REBUILD:
-            return _run_bulk_load(job, handler, progress, stop_after_batches)
+            return _run_bulk_load(job, handler, progress, stop_after_batches, checkers)
         skip = job.batches_done * job.batch_size
         with _writer() as pool:
             pending: Future[ImportJob] | None = None
             done_here = 0
-            for batch in _source(job).batches(job.batch_size, skip_rows=skip):
-                prepared: Prepared = handler.prepare(batch)
+            batches = _source(job).batches(job.batch_size, skip_rows=skip)
+            for prepared in _prepared(handler, batches, checkers):
                 if pending is not None:
                     job = pending.result()  # batch n committed (or its error raised here)
                     pending = None
@@ -271,15 +333,6 @@ def import_job_run(
     except Stopped:
         job.refresh_from_db()
         return job
-    except DomainError as exc:
-        # A file-level problem (header, encoding, unreadable workbook): the job fails with the
-        # reason, and the batches already committed stay (a valid-rows job).
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, finished_at=clock.now(), message=exc.message_zh
-        )
-        job.refresh_from_db()
-        if exc.code == "job_busy":
-            raise
     return job
 
 
@@ -322,7 +375,11 @@ class _SideChannel:
 
 
 def _run_bulk_load(
-    job: ImportJob, handler: Handler, progress: Progress | None, stop_after_batches: int | None
+    job: ImportJob,
+    handler: Handler,
+    progress: Progress | None,
+    stop_after_batches: int | None,
+    checkers: Checkers | None,
 ) -> ImportJob:
     """The whole file in one transaction with the indexes set aside (rebuild.py)."""
     tables = handler.tables()
@@ -342,8 +399,8 @@ def _run_bulk_load(
             handler.bulk_load(fresh={t for t in tables if rebuild.is_empty(t)})
             rebuilding = "正在重建索引 / rebuilding the indexes"
             with rebuild.indexes_set_aside(tables, on_rebuild=lambda: side.post(message=rebuilding)):
-                for done_here, batch in enumerate(_source(job).batches(job.batch_size), start=1):
-                    prepared = handler.prepare(batch)
+                batches = _source(job).batches(job.batch_size)
+                for done_here, prepared in enumerate(_prepared(handler, batches, checkers), start=1):
                     written = handler.write(prepared)
                     _save_issues(job, prepared.issues)
                     job.batches_done += 1

@@ -6,7 +6,9 @@ twins within the file and in the database, community, scope, grid) and writes no
 then the register's own rows, then one history record for the batch, in one transaction per
 batch (pipeline.py).
 
-`prepare` only reads, and on PostgreSQL the pipeline prepares batch n+1 while batch n is being
+`prepare` is `check_batch` (the per-row work, which needs no database and may run in a worker
+process: workers.py) then `prepare_checked` (twins, lookups, placement from what is known: the
+main process). `prepare` only reads, and on PostgreSQL the pipeline prepares batch n+1 while batch n is being
 written on another connection: so `prepare` never counts on the previous batch being committed.
 What it learns about the file's addresses (the grid of each new address key, the grid of each
 community/road/number) is remembered by the handler across batches, and the address ids are
@@ -36,6 +38,7 @@ from gridgov.bulk.sealing import FieldSealer
 from gridgov.bulk.sqlwrite import insert_rows, select_in
 from gridgov.core.errors import InvalidInput
 from gridgov.core.pii import mask_id_number, mask_name, mask_phone, normalize_phone
+from gridgov.geo.index import Layer
 from gridgov.registry.enums import ChangeAction, Gender, IdType, Register
 from gridgov.registry.models import Address, House, Organization, Resident
 from gridgov.registry.services.history import history_record
@@ -69,6 +72,18 @@ class Prepared:
     rows: list[dict[str, Any]] = field(default_factory=list)  # the valid rows, parsed
     issues: list[Issue] = field(default_factory=list)
     error_rows: int = 0
+    seen_rows: int = 0
+
+
+# One row's outcome of check_batch: (row number, its issues, None) or (row number, None, row).
+Entry = tuple[int, list["Issue"] | None, dict[str, Any] | None]
+
+
+@dataclass
+class Checked:
+    """A batch after check_batch: every non-blank row, in order."""
+
+    entries: list[Entry] = field(default_factory=list)
     seen_rows: int = 0
 
 
@@ -125,6 +140,10 @@ class Handler:
         self._required = [(i, c) for i, c in cols if c.required]
         self._limited = [(i, c) for i, c in cols if c.max_length]
         self._enums = [(i, c, self.choice_maps[c.key]) for i, c in cols if c.choices is not None]
+        # The grid layer check_batch places points in: None for this process's current layer
+        # (checked against the database once a second); a worker process is given the layer
+        # the main process had when it forked, and must not look at the database.
+        self.layer: Layer | None = None
 
     # --- checking ----------------------------------------------------------------------------
 
@@ -192,7 +211,8 @@ class Handler:
     def unique_key(self, row: dict[str, Any]) -> str:
         raise NotImplementedError
 
-    def existing_keys(self, keys: list[str]) -> set[str]:
+    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+        """The unique keys of these rows already in the database."""
         raise NotImplementedError
 
     def batch_start(self, batch: Batch) -> None:
@@ -224,26 +244,60 @@ class Handler:
                 out.update(o for o, v in enumerate(values) if v in bad)
         return out
 
-    def prepare(self, batch: Batch) -> Prepared:
+    def check_batch(self, batch: Batch) -> Checked:
+        """The per-row work of `prepare` that needs nothing but the row and what the handler
+        holds in memory (the directory, the grid layer, the key ring): the checks, the address's
+        normal form and key, the grid by coordinates, the sealing. No database and no state
+        across batches but caches, so it may run in a worker process (workers.py)."""
         self.batch_start(batch)
-        prepared = Prepared()
-        rows: list[tuple[int, dict[str, Any]]] = []
-        issues = prepared.issues
+        checked = Checked()
+        entries = checked.entries
         flagged = self._flagged(batch)
+        valid: list[dict[str, Any]] = []
         for offset, cells in enumerate(batch.rows):
             if not any(cells):
                 continue
             n = batch.first_row + offset
-            prepared.seen_rows += 1
-            before = len(issues)
+            checked.seen_rows += 1
+            issues: list[Issue] = []
             if offset in flagged:
                 self._common(n, cells, issues)
             parts = self._address(n, cells, issues)
             row = self.check_row(n, cells, issues)
-            if len(issues) > before or row is None:
-                prepared.error_rows += 1
+            if issues or row is None:
+                entries.append((n, issues, None))
                 continue
             row["parts"] = parts
+            row["n"] = n
+            entries.append((n, None, row))
+            valid.append(row)
+        # Every valid row's point placed now, though a twin may drop it later: the placing is
+        # per point, and a twin is rare.
+        located = [r["parts"] for r in valid if r["parts"] is not None]
+        for p, (col, message) in zip(located, locate_batch(located, layer=self.layer), strict=True):
+            if col:
+                p.problem = message
+        self.seal_rows(valid)
+        return checked
+
+    def seal_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Ciphertexts and blind indexes of the valid rows' personal fields (per row: pure)."""
+
+    def prepare(self, batch: Batch) -> Prepared:
+        return self.prepare_checked(self.check_batch(batch))
+
+    def prepare_checked(self, checked: Checked) -> Prepared:
+        """The rest of `prepare`, in the main process: twins within the file (across batches)
+        and in the database, the grid from what the database and the earlier batches know, the
+        scope."""
+        prepared = Prepared(seen_rows=checked.seen_rows)
+        rows: list[tuple[int, dict[str, Any]]] = []
+        issues = prepared.issues
+        for n, row_issues, row in checked.entries:
+            if row is None:
+                issues.extend(row_issues or ())
+                prepared.error_rows += 1
+                continue
             key = self.unique_key(row)
             if key in self.seen:
                 issues.append(
@@ -258,9 +312,8 @@ class Handler:
                 prepared.error_rows += 1
                 continue
             self.seen[key] = n
-            row["n"] = n
             rows.append((n, row))
-        in_db = self.existing_keys([self.unique_key(r) for _, r in rows])
+        in_db = self.existing_keys([r for _, r in rows])
         kept: list[dict[str, Any]] = []
         for n, row in rows:
             if self.unique_key(row) in in_db:
@@ -305,9 +358,9 @@ class Handler:
     ) -> list[dict[str, Any]]:
         """Grid of every row: by coordinates, else from what the database knows."""
         parts = [r["parts"] for r in rows if r["parts"] is not None]
-        problems = locate_batch(parts)
-        bad_ids = {id(p) for p, (col, _) in zip(parts, problems, strict=True) if col}
-        message_of = {id(p): m for p, (col, m) in zip(parts, problems, strict=True) if col}
+        # Placed by coordinates in check_batch; p.problem when the point is in no grid.
+        bad_ids = {id(p) for p in parts if p.problem}
+        message_of = {id(p): p.problem for p in parts if p.problem}
         keyed = [p for p in parts if p.key and id(p) not in bad_ids]
         known = (
             {}
@@ -565,7 +618,6 @@ class ResidentHandler(Handler):
         self.today = self.now.date()
         self._first = 0
         self._fast: Any = None
-        self._index: dict[str, str] = {}
 
     def batch_start(self, batch: Batch) -> None:
         column = self.pos["id_number"]
@@ -608,43 +660,43 @@ class ResidentHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["id_number"])
 
-    def existing_keys(self, keys: list[str]) -> set[str]:
-        index = self.id_sealer.index_normal(keys)
-        self._index = dict(zip(keys, index, strict=True))
-        if self._empty(Resident):
-            return set()
-        found = {i for (i,) in select_in(Resident, "id_number_index", index, ["id_number_index"])}
-        return {k for k, i in zip(keys, index, strict=True) if i in found}
-
-    def prepare(self, batch: Batch) -> Prepared:
-        prepared = super().prepare(batch)
-        # The blind index computed for the twin check goes with the row: the next batch may be
-        # prepared (and _index replaced) before this one is written.
-        index = self._index
-        for r in prepared.rows:
-            r["id_index"] = index[r["id_number"]]
-        return prepared
-
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+    def seal_rows(self, rows: list[dict[str, Any]]) -> None:
         ids = [r["id_number"] for r in rows]
         phones = [r["phone"] for r in rows]
-        sealed_ids = self.id_sealer.seal(ids)
-        id_index = [r["id_index"] for r in rows]
-        sealed_phones = self.phone_sealer.seal(phones)
-        phone_index = self.phone_sealer.index_normal(phones)
+        for r, sid, iid, sph, iph in zip(
+            rows,
+            self.id_sealer.seal(ids),
+            self.id_sealer.index_normal(ids),
+            self.phone_sealer.seal(phones),
+            self.phone_sealer.index_normal(phones),
+            strict=True,
+        ):
+            r["id_sealed"] = sid
+            r["id_index"] = iid
+            r["phone_sealed"] = sph
+            r["phone_index"] = iph
+
+    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+        if self._empty(Resident):
+            return set()
+        index = [r["id_index"] for r in rows]
+        found = {i for (i,) in select_in(Resident, "id_number_index", index, ["id_number_index"])}
+        return {r["id_number"] for r in rows if r["id_index"] in found}
+
+    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
         male, female = Gender.MALE.value, Gender.FEMALE.value
         out = []
-        for r, sid, iid, sph, iph in zip(rows, sealed_ids, id_index, sealed_phones, phone_index, strict=True):
+        for r in rows:
             v = r["id_number"]
             p = r["parts"]
             address_id = p.address_id if p.key else None
             out.append(
                 (
                     r["name"],
-                    sid,
-                    iid,
-                    sph,
-                    iph,
+                    r["id_sealed"],
+                    r["id_index"],
+                    r["phone_sealed"],
+                    r["phone_index"],
                     male if int(v[16]) % 2 else female,
                     date(int(v[6:10]), int(v[10:12]), int(v[12:14])),
                     r["kind"],
@@ -697,10 +749,10 @@ class AddressHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["parts"].key)
 
-    def existing_keys(self, keys: list[str]) -> set[str]:
+    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._empty(Address):
             return set()
-        return {k for (k,) in select_in(Address, "key", keys, ["key"])}
+        return {k for (k,) in select_in(Address, "key", [self.unique_key(r) for r in rows], ["key"])}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
         # The addresses are the rows: write_addresses has created them.
@@ -736,13 +788,14 @@ class HouseHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["parts"].key)
 
-    def existing_keys(self, keys: list[str]) -> set[str]:
+    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._empty(House) or self._empty(Address):
             return set()
         found = set()
-        rows = select_in(Address, "key", keys, ["key", "id"])
-        with_house = {a for (a,) in select_in(House, "address_id", [pk for _, pk in rows], ["address_id"])}
-        for k, pk in rows:
+        keys = [self.unique_key(r) for r in rows]
+        stored = select_in(Address, "key", keys, ["key", "id"])
+        with_house = {a for (a,) in select_in(House, "address_id", [pk for _, pk in stored], ["address_id"])}
+        for k, pk in stored:
             if pk in with_house:
                 found.add(k)
         return found
@@ -796,17 +849,24 @@ class OrganizationHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["usc_code"])
 
-    def existing_keys(self, keys: list[str]) -> set[str]:
+    def seal_rows(self, rows: list[dict[str, Any]]) -> None:
+        phones = [r["phone"] for r in rows]
+        for r, sph, iph in zip(
+            rows, self.phone_sealer.seal(phones), self.phone_sealer.index_normal(phones), strict=True
+        ):
+            r["phone_sealed"] = sph
+            r["phone_index"] = iph
+
+    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._empty(Organization):
             return set()
+        keys = [self.unique_key(r) for r in rows]
         return {k for (k,) in select_in(Organization, "usc_code", keys, ["usc_code"])}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        phones = [r["phone"] for r in rows]
-        sealed = self.phone_sealer.seal(phones)
-        index = self.phone_sealer.index_normal(phones)
         out = []
-        for r, sph, iph in zip(rows, sealed, index, strict=True):
+        for r in rows:
+            sph, iph = r["phone_sealed"], r["phone_index"]
             p = r["parts"]
             out.append(
                 (

@@ -14,7 +14,7 @@ import numpy as np
 from gridgov.accounts.enums import ScopeKind
 from gridgov.accounts.scope import Scope
 from gridgov.geo.enums import RegionLevel
-from gridgov.geo.index import OUTSIDE
+from gridgov.geo.index import OUTSIDE, Layer
 from gridgov.geo.locate import locate_points
 from gridgov.geo.models import Grid, Region
 from gridgov.registry.validators import address_key, address_parts, address_text, normalize_address_part
@@ -107,6 +107,7 @@ class AddressParts:
     text: str = ""
     grid_id: int | None = None
     address_id: int | None = None
+    problem: str = ""  # why the point cannot be placed (locate_batch), "" when it can
 
 
 def parse_coordinates(lon_text: str, lat_text: str) -> tuple[float | None, float | None, str, str]:
@@ -202,20 +203,23 @@ def normal_parts(parts: AddressParts, cache: NormalCache | None = None) -> Addre
     return parts
 
 
-def locate_batch(items: list[AddressParts]) -> list[tuple[str, str]]:
+def locate_batch(items: list[AddressParts], *, layer: Layer | None = None) -> list[tuple[str, str]]:
     """Grid of every item with coordinates, in one call to the grid layer. Returns, per item,
-    ("", "") or (column, message) when the point is outside every grid or outside its community."""
+    ("", "") or (column, message) when the point is outside every grid or outside its community.
+    With `layer` (a worker process: workers.py), that layer's index is asked directly, with no
+    look at the database for a newer version; the coordinates are WGS84, as the files' are."""
     out: list[tuple[str, str]] = [("", "")] * len(items)
     with_xy = [i for i, p in enumerate(items) if p.lon is not None and p.lat is not None]
     if not with_xy:
         return out
-    placed = locate_points(
-        lons=np.array([items[i].lon for i in with_xy], dtype=np.float64),
-        lats=np.array([items[i].lat for i in with_xy], dtype=np.float64),
-        nearest=False,
-    )
-    grids = placed.layer.grids
-    for i, g in zip(with_xy, placed.grid.tolist(), strict=True):
+    lons = np.array([items[i].lon for i in with_xy], dtype=np.float64)
+    lats = np.array([items[i].lat for i in with_xy], dtype=np.float64)
+    if layer is None:
+        placed = locate_points(lons=lons, lats=lats, nearest=False)
+        grids, found = placed.layer.grids, placed.grid
+    else:
+        grids, found = layer.grids, layer.index.locate_many(lons, lats)
+    for i, g in zip(with_xy, found.tolist(), strict=True):
         if g == OUTSIDE:
             out[i] = ("lon", "坐标不在任何网格内,无法定位")
             continue

@@ -48,6 +48,13 @@ class Command(BaseCommand):
             "the register (PostgreSQL); incremental: batch by batch, each committed; rebuild: force "
             "the bulk load (locks the tables until it ends; docs/import.md)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes that check the rows (default: one per core for a file of 40,000 rows or "
+            "more, else 1; 1: all in this process; docs/import.md)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         # Test hook (docs/import.md): stop after N committed batches, as a kill would.
         parser.add_argument(
@@ -103,7 +110,9 @@ class Command(BaseCommand):
 
     def _run(self, job: ImportJob, opts: dict[str, Any]) -> ImportJob:
         if opts["quiet"]:
-            return import_job_run(job, stop_after_batches=opts["stop_after_batches"], load=opts["load"])
+            return import_job_run(
+                job, stop_after_batches=opts["stop_after_batches"], load=opts["load"], workers=opts["workers"]
+            )
         from tqdm import tqdm
 
         bar = tqdm(total=job.total_rows or None, unit="行", initial=job.processed_rows, dynamic_ncols=True)
@@ -116,7 +125,11 @@ class Command(BaseCommand):
 
         try:
             return import_job_run(
-                job, progress=progress, stop_after_batches=opts["stop_after_batches"], load=opts["load"]
+                job,
+                progress=progress,
+                stop_after_batches=opts["stop_after_batches"],
+                load=opts["load"],
+                workers=opts["workers"],
             )
         finally:
             bar.close()

@@ -1,0 +1,207 @@
+"""Checking batches on several cores: the per-row part of `prepare` (Handler.check_batch: the
+checks, check digits and phones, the address's normal form and key, the grid by coordinates,
+the sealing) in worker processes, while the main process keeps everything that needs state
+across batches or the database (twins within the file and in the database, the addresses'
+ids, the writing, the job's progress: Handler.prepare_checked and after).
+
+The workers are forked (the `fork` start method) when the job starts, before any other thread
+of the job exists: they inherit the loaded Django, the key ring, the handler with its directory
+and the grid layer the main process holds, so nothing of that is pickled. They must not touch
+the database: the connections they inherit are left alone (closing one would end the parent's
+session: libpq says goodbye to the server) and any attempt to use one raises. Under
+`gridgov worker` the process also has its housekeeping thread (notify/worker.py): a fork copies
+only the forking thread, and a worker uses nothing that thread may hold at that moment (its
+connection, the logging locks: a worker logs nothing).
+
+What travels: a batch's raw cells out (lists of str), and back compact tuples per valid row
+(the row's values in one order, the address parts without the community object), which the
+main process turns into the same rows the in-process path builds. Batches come back in order;
+at most `workers + 1` are in flight, to bound memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+
+from gridgov.bulk.readers import Batch
+from gridgov.bulk.registers import Checked, Entry, Handler
+from gridgov.bulk.resolve import AddressParts, CommunityRef
+from gridgov.core.errors import DomainError
+from gridgov.geo.index import current_layer
+
+log = logging.getLogger("gridgov.bulk")
+
+# Below this many rows left to prepare, forking costs more than it brings: the job checks its
+# batches in its own process (and so do the tests, unless they ask for workers).
+WORKERS_MIN_ROWS = 40_000
+
+
+def workers_wanted(asked: int | None, rows_left: int) -> int:
+    """How many processes check the batches: `asked` (the --workers flag) when given, else the
+    setting GRIDGOV_BULK_WORKERS, else one per core, for a file of WORKERS_MIN_ROWS rows or more."""
+    if asked is not None:
+        return max(1, asked)
+    if rows_left < WORKERS_MIN_ROWS:
+        return 1
+    configured = getattr(settings, "GRIDGOV_BULK_WORKERS", None)
+    return max(1, int(configured) if configured is not None else (os.cpu_count() or 1))
+
+
+class WorkerFailed(Exception):
+    """An exception in a worker, carried back as text (a DomainError's own arguments would not
+    survive the pickling)."""
+
+
+_handler: Handler | None = None
+
+
+def _refuse(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("a bulk import worker must not use the database")
+
+
+def _start(handler: Handler) -> None:
+    """In the forked worker: the inherited handler, and no database."""
+    global _handler
+    _handler = handler
+    for alias in connections:
+        conn = connections[alias]
+        # Kept referenced (not closed, not dropped: either would end the parent's session), and
+        # refused for any use.
+        conn.ensure_connection = _refuse  # type: ignore[method-assign]
+        conn.connect = _refuse  # type: ignore[method-assign]
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+Packed = tuple[int, tuple[str, ...], list[Any]]
+
+
+def _check(first_row: int, rows: list[list[str]]) -> Packed:
+    """In the worker: one batch through check_batch, packed."""
+    assert _handler is not None
+    try:
+        return pack(_handler.check_batch(Batch(first_row, rows)))
+    except Exception as exc:
+        raise WorkerFailed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
+
+
+def pack(checked: Checked) -> Packed:
+    """(seen rows, the valid rows' keys, entries): an entry is (n, issues) for a bad row and
+    (n, values, parts) for a valid one, parts a tuple or None."""
+    keys: tuple[str, ...] = ()
+    out: list[Any] = []
+    for n, issues, row in checked.entries:
+        if row is None:
+            out.append((n, issues))
+            continue
+        if not keys:
+            keys = tuple(k for k in row if k != "parts")
+        p: AddressParts | None = row["parts"]
+        out.append(
+            (
+                n,
+                tuple([row[k] for k in keys]),
+                None
+                if p is None
+                else (
+                    p.community.id,
+                    p.road,
+                    p.number,
+                    p.building,
+                    p.unit,
+                    p.room,
+                    p.lon,
+                    p.lat,
+                    p.key,
+                    p.text,
+                    p.grid_id,
+                    p.address_id,
+                    p.problem,
+                ),
+            )
+        )
+    return checked.seen_rows, keys, out
+
+
+def unpack(packed: Packed, communities: dict[int, CommunityRef]) -> Checked:
+    seen_rows, keys, out = packed
+    entries: list[Entry] = []
+    for item in out:
+        if len(item) == 2:
+            n, issues = item
+            entries.append((n, list(issues), None))
+            continue
+        n, values, pt = item
+        row = dict(zip(keys, values, strict=True))
+        # The fields of AddressParts in their order, the community by its id.
+        row["parts"] = None if pt is None else AddressParts(communities[pt[0]], *pt[1:])
+        entries.append((n, None, row))
+    return Checked(entries=entries, seen_rows=seen_rows)
+
+
+class Checkers:
+    """The worker processes of one job. `checked(batches)` gives the batches' Checked in order."""
+
+    def __init__(self, handler: Handler, workers: int):
+        self.workers = workers
+        # Only communities in the importer's scope can be named by a valid row (by code or name).
+        self.communities = {ref.id: ref for ref in handler.directory.by_code.values()}
+        # The layer the workers place points in, loaded here (a worker may not read it).
+        handler.layer = current_layer()
+        # No connection crosses the fork when we can help it; inside a transaction (tests, a
+        # caller's atomic block) the connection stays, and the workers leave it alone.
+        if not any(c.in_atomic_block for c in connections.all(initialized_only=True)):
+            connections.close_all()
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start,
+            initargs=(handler,),
+        )
+        # Fork them all now, while the job has no other thread (a fork copies held locks).
+        for f in [self.pool.submit(_ready) for _ in range(workers)]:
+            f.result()
+
+    def checked(self, batches: Iterable[Batch]) -> Iterator[Checked]:
+        in_flight: deque[tuple[Batch, Future[Packed]]] = deque()
+        source = iter(batches)
+        depth = self.workers + 1
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < depth:
+                batch = next(source, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                in_flight.append((batch, self.pool.submit(_check, batch.first_row, batch.rows)))
+            if not in_flight:
+                return
+            batch, future = in_flight.popleft()
+            try:
+                packed = future.result()
+            except (WorkerFailed, BrokenProcessPool) as exc:
+                log.error("import worker failed on rows %s+: %s", batch.first_row, exc)
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                last = batch.first_row + len(batch.rows) - 1
+                raise DomainError(
+                    f"检查第 {batch.first_row}–{last} 行时出错,未完成导入:{first_line}",
+                    f"checking rows {batch.first_row}-{last} failed; the import did not finish: {first_line}",
+                    code="check_failed",
+                ) from exc
+            yield unpack(packed, self.communities)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
