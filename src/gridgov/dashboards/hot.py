@@ -17,7 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count
 
-from gridgov.dashboards.place import Place, cases_in
+from gridgov.dashboards.place import Place, cases_created
 from gridgov.geo.models import Grid, Region
 
 TEXT_MAX = 3000
@@ -54,8 +54,7 @@ def _word_counts(texts: list[tuple[str, str]]) -> Counter[str]:
 
 def _window(*, user: Any, place: Place, start: datetime, end: datetime) -> list[tuple[str, str]]:
     return list(
-        cases_in(user=user, place=place)
-        .filter(created_at__gte=start, created_at__lt=end)
+        cases_created(user=user, place=place, start=start, end=end)
         .order_by("-created_at")
         .values_list("title", "description")[:TEXT_MAX]
     )
@@ -84,8 +83,7 @@ def _names(codes: list[str]) -> dict[str, str]:
 def _repeating_places(*, user: Any, place: Place, now: datetime) -> list[dict[str, Any]]:
     def per_code(start: datetime, end: datetime) -> dict[str, int]:
         rows = (
-            cases_in(user=user, place=place)
-            .filter(created_at__gte=start, created_at__lt=end)
+            cases_created(user=user, place=place, start=start, end=end)
             .order_by()
             .values("territory_code")
             .annotate(n=Count("id"))

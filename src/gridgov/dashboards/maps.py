@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 
 from gridgov.accounts.scope import grids_visible
 from gridgov.core.codes import under
-from gridgov.dashboards.place import Place, cases_in, place_children
+from gridgov.dashboards.place import Place, cases_created, cases_in, place_children
 from gridgov.geo.enums import RegionLevel
 from gridgov.geo.models import Grid, Region
 from gridgov.stats.models import CaseFact
@@ -164,8 +164,8 @@ def _points(*, user: Any, place: Place) -> list[dict[str, Any]]:
 def _heat(*, user: Any, place: Place, now: datetime) -> dict[str, Any]:
     resolution = HEAT_RESOLUTION.get(place.level, 8)
     positions = (
-        cases_in(user=user, place=place)
-        .filter(created_at__gte=now - timedelta(days=HEAT_DAYS), lon__isnull=False, lat__isnull=False)
+        cases_created(user=user, place=place, start=now - timedelta(days=HEAT_DAYS))
+        .filter(lon__isnull=False, lat__isnull=False)
         .order_by()
         .values_list("lat", "lon")
     )

@@ -9,9 +9,11 @@ scope is not a territory a wall screen can show whole, so they are refused here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from gridgov.accounts.enums import ScopeKind
 from gridgov.accounts.scope import grids_visible, region_root_for, regions_visible, scope_filter, scope_for
@@ -147,3 +149,22 @@ def cases_in(*, user: Any, place: Place) -> QuerySet[Case]:
     if place.is_grid:
         return qs.filter(territory_code=place.code)
     return qs.filter(territory_code__startswith=place.prefix)
+
+
+# Places whose subtree holds a large share of all cases: there the time window is the narrow
+# filter. SQLite's planner sees a range on both the territory code and `created_at` and took
+# the territory index, reading every case of a city to keep one week (890 ms for the city's
+# heat layer at 200,000 cases, 19 ms through `created_at`); the window's ids as a subquery
+# leave it no such choice. Below county level the territory range is the narrow one.
+# PostgreSQL, with real statistics, combines both indexes itself; the subquery made it look
+# up each of the week's cases by key (a city's week at 10 M cases: 0.5 s against 90 ms).
+BROAD_LEVELS = frozenset({RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY})
+
+
+def cases_created(*, user: Any, place: Place, start: datetime, end: datetime | None = None) -> QuerySet[Case]:
+    """`cases_in` registered from `start` (to before `end`), read by the cheaper index."""
+    window = Q(created_at__gte=start) & (Q(created_at__lt=end) if end is not None else Q())
+    qs = cases_in(user=user, place=place)
+    if place.level in BROAD_LEVELS and connection.vendor == "sqlite":
+        return qs.filter(pk__in=Case.objects.filter(window).values("pk"))
+    return qs.filter(window)

@@ -14,7 +14,16 @@ from gridgov.cases.enums import Channel
 from gridgov.cases.models import Category
 from gridgov.core.errors import NotFound
 from gridgov.geo.models import Region
-from gridgov.stats.indicators import INDICATORS, Period, Scope, Value, breakdown, compute, today
+from gridgov.stats.indicators import (
+    INDICATORS,
+    LIGHT_REGION_FIELDS,
+    Period,
+    Scope,
+    Value,
+    breakdown,
+    compute,
+    today,
+)
 
 router = Router(tags=["stats"])
 
@@ -38,7 +47,7 @@ class BreakdownFilters(Filters):
 def _scope(request: HttpRequest, f: Filters) -> Scope:
     region = None
     if f.region:
-        region = Region.objects.filter(code=f.region).first()
+        region = Region.objects.only(*LIGHT_REGION_FIELDS).filter(code=f.region).first()
         if region is None:
             raise NotFound(f"区划不存在:{f.region}", f"no region {f.region}", code="region_not_found")
     category_id = None

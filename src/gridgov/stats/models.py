@@ -97,7 +97,11 @@ class Rollup(Counters):
     day = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["code", "dim", "key", "day"], name="stats_rollup_key")]
+        # Day before key: the screen asks for every key of one dimension over a few days (the
+        # department ranking, the channels), which is one contiguous range of this index; with
+        # the key before the day the same question scanned every key's whole history (about
+        # 40 × 1,100 entries for the departments) and kept only the period's days.
+        constraints = [models.UniqueConstraint(fields=["code", "dim", "day", "key"], name="stats_rollup_key")]
 
 
 class CaseFact(models.Model):

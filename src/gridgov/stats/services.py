@@ -85,7 +85,7 @@ def _upsert(model: type[Cell] | type[Rollup], key_fields: tuple[str, ...], rows:
 
 
 CELL_KEY = ("territory", "day", "department_id", "category_id", "channel")
-ROLLUP_KEY = ("code", "dim", "key", "day")
+ROLLUP_KEY = ("code", "dim", "key", "day")  # ON CONFLICT names a set: the index order may differ
 
 
 def _write(cells: dict[Any, Amounts], rollups: dict[Any, Amounts]) -> None:
