@@ -26,6 +26,7 @@ import json
 import os
 import pstats
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -474,6 +475,9 @@ def main(argv: list[str] | None = None) -> None:
         fn = {"prepare": _prepare, "verify": _verify, "profile": _profile}[args.child]
         Path(args.out).write_text(json.dumps(fn(args), ensure_ascii=False))
         return
+    if shutil.which("wrk") is None:
+        # The load generator is a Debian package, not a Python one: say so before building anything.
+        raise SystemExit("bench/intake.py needs wrk: apt-get install wrk (bench/README.md)")
     notes = []
     results = []
     for name in [b.strip() for b in args.backends.split(",") if b.strip()]:

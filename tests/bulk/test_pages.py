@@ -78,3 +78,20 @@ def test_the_export_page_masks_for_a_grid_worker_and_refuses_to_unmask(client, p
     )
     assert refused.status_code == 403
     assert not AuditLog.objects.filter(action=AuditAction.UNMASK).exists()
+
+
+def test_an_upload_with_the_wrong_header_is_a_422_and_leaves_no_file_behind(client, personas, settings):
+    _login(client, personas.county_leader)
+    response = client.post(
+        reverse("bulk:upload"),
+        {
+            "register": "residents",
+            "mode": "valid_rows",
+            "file": SimpleUploadedFile("r.csv", "编号,名称\r\n1,甲\r\n".encode()),
+        },
+    )
+    assert response.status_code == 422
+    assert ImportJob.objects.count() == 0
+    # The file went to storage before its header was read; the refusal removed it again.
+    stored = settings.MEDIA_ROOT / "bulk"
+    assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]

@@ -18,6 +18,7 @@ from gridgov.bulk.enums import FileFormat, ImportMode, JobStatus, RegisterKind
 from gridgov.bulk.models import ImportJob
 from gridgov.bulk.readers import RowSource, check_size, sniff_format
 from gridgov.core.errors import Forbidden, InvalidInput
+from gridgov.core.files import kept_with
 from gridgov.registry.enums import DataSource
 
 DEFAULT_BATCH = 20_000
@@ -102,7 +103,8 @@ def import_job_create(
         with open(path, "rb") as fh:
             fmt = sniff_format(name, fh.read(8192))
         sha = _sha256_of(path)
-    with transaction.atomic():
+    # kept_with: a file whose header check fails below is removed again with the job's rollback.
+    with kept_with() as store, transaction.atomic():
         job = ImportJob(
             actor=actor,
             register=kind,
@@ -116,7 +118,7 @@ def import_job_create(
             created_at=now,
         )
         if upload is not None:
-            job.file.save(Path(name).name[-100:] or "upload", upload, save=False)
+            store(job.file, upload, Path(name).name[-100:] or "upload")
         else:
             job.path = str(path.resolve()) if path is not None else ""
         # The header is checked before anything is queued: a wrong file fails fast.

@@ -19,23 +19,26 @@ the caller that owns the outer transaction owns that case.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from django.core.files import File
 from django.db.models.fields.files import FieldFile
 
 log = logging.getLogger("gridgov.files")
 
-Store = Callable[[FieldFile, File], str]
+
+class Store(Protocol):
+    def __call__(self, field_file: FieldFile, content: File, name: str | None = None) -> str: ...
 
 
 @contextmanager
 def kept_with() -> Iterator[Store]:
     saved: list[FieldFile] = []
 
-    def store(field_file: FieldFile, content: File) -> str:
-        field_file.save(content.name or "file", content, save=False)
+    def store(field_file: FieldFile, content: File, name: str | None = None) -> str:
+        field_file.save(name or content.name or "file", content, save=False)
         saved.append(field_file)
         return field_file.name or ""
 

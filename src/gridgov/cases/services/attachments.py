@@ -22,6 +22,7 @@ from django.db import transaction
 from gridgov.cases.models import Attachment, Case, CaseEvent
 from gridgov.cases.selectors import cases_visible
 from gridgov.core.errors import InvalidInput, NotFound
+from gridgov.core.files import kept_with
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ACT = 20
@@ -71,7 +72,6 @@ def sniff(head: bytes, data: bytes) -> str | None:
     return None
 
 
-@transaction.atomic
 def attachment_upload(*, actor, file: UploadedFile, now: datetime) -> Attachment:
     name = PurePath(file.name or "").name[:200]
     if not name:
@@ -97,8 +97,7 @@ def attachment_upload(*, actor, file: UploadedFile, now: datetime) -> Attachment
             f"the extension {suffix or '(none)'} does not match the content ({kind})",
         )
     file.seek(0)
-    return Attachment.objects.create(
-        file=file,
+    attachment = Attachment(
         name=name,
         content_type=kind,
         size=size,
@@ -106,6 +105,11 @@ def attachment_upload(*, actor, file: UploadedFile, now: datetime) -> Attachment
         uploaded_by=actor,
         uploaded_at=now,
     )
+    # The file goes to storage first; if the row then fails, kept_with removes it again.
+    with kept_with() as store, transaction.atomic():
+        store(attachment.file, file)
+        attachment.save()
+    return attachment
 
 
 def attachments_claim(*, actor, ids: Sequence[int], case: Case, event: CaseEvent | None) -> list[Attachment]:
