@@ -11,6 +11,7 @@ from gridgov.accounts.models import Department
 from gridgov.cases.enums import CaseStatus, NoticeKind, PartStatus
 from gridgov.cases.models import CaseEvent, Notice
 from tests.cases.conftest import Api, case_body, case_of, ok
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,16 @@ def test_assisting_departments_each_report_and_the_case_closes_only_when_all_are
     ok(desk.act(dispatched, "assist", departments=[other.code], note="请城管局清理建筑垃圾"))
     # The assisting bureau now sees the case and has an assignment sheet.
     assert ok(assistant.get(dispatched))["parts"][1]["department"]["code"] == other.code
+    # And finds it in its list, beside the lead department, which owns it; a third department
+    # and another county's leader do not.
+    water = Department.objects.create(region=world.county, code=f"{world.county.code}-SWJ", name="水务局")
+    for api, listed in (
+        (assistant, True),
+        (handler, True),
+        (Api(make_user("water", "handler", department=water)), False),
+        (Api(personas.other_county_leader), False),
+    ):
+        assert (dispatched in {c["number"] for c in ok(api.list())["items"]}) is listed
     assert Notice.objects.filter(case__number=dispatched, to_department=other, kind="assignment").exists()
     ok(handler.act(dispatched, "report_back", note="主办完成"))
     ok(worker.act(dispatched, "check", passed=True))
