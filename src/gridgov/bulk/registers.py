@@ -466,40 +466,7 @@ class Handler:
         if self.locked:
             self._write_addresses_locked(rows, new, written)
             return
-        written.addresses_created += insert_rows(
-            Address,
-            [
-                "community_id",
-                "grid_id",
-                "road",
-                "number",
-                "building",
-                "unit",
-                "room",
-                "text",
-                "key",
-                "lon",
-                "lat",
-            ],
-            [
-                (
-                    p.community.id,
-                    p.grid_id,
-                    p.road,
-                    p.number,
-                    p.building,
-                    p.unit,
-                    p.room,
-                    p.text[:255],
-                    k,
-                    p.lon,
-                    p.lat,
-                )
-                for k, p in new.items()
-            ],
-            now=self.now,
-            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
-        )
+        written.addresses_created += self._insert_addresses(new)
         self._set_address_ids(rows, dict(select_in(Address, "key", list(new), ["key", "id"])))
 
     def _write_addresses_locked(
@@ -519,42 +486,7 @@ class Handler:
             )
             last = int(cursor.fetchone()[0])
         ids = range(last - len(new) + 1, last + 1)
-        made = insert_rows(
-            Address,
-            [
-                "id",
-                "community_id",
-                "grid_id",
-                "road",
-                "number",
-                "building",
-                "unit",
-                "room",
-                "text",
-                "key",
-                "lon",
-                "lat",
-            ],
-            [
-                (
-                    pk,
-                    p.community.id,
-                    p.grid_id,
-                    p.road,
-                    p.number,
-                    p.building,
-                    p.unit,
-                    p.room,
-                    p.text[:255],
-                    k,
-                    p.lon,
-                    p.lat,
-                )
-                for pk, (k, p) in zip(ids, new.items(), strict=True)
-            ],
-            now=self.now,
-            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
-        )
+        made = self._insert_addresses(new, ids=ids)
         written.addresses_created += made
         if made != len(new):  # a twin after all (sqlwrite skipped it): take the stored ids
             by_key = dict(select_in(Address, "key", list(new), ["key", "id"]))
@@ -562,6 +494,50 @@ class Handler:
             by_key = dict(zip(new, ids, strict=True))
         self.created_ids.update(by_key)
         self._set_address_ids(rows, by_key)
+
+    _ADDRESS_COLUMNS = (
+        "community_id",
+        "grid_id",
+        "road",
+        "number",
+        "building",
+        "unit",
+        "room",
+        "text",
+        "key",
+        "lon",
+        "lat",
+    )
+
+    def _insert_addresses(self, new: dict[str, AddressParts], *, ids: range | None = None) -> int:
+        """Write the new addresses (with their ids when drawn beforehand); the rows written."""
+        values: list[tuple[Any, ...]] = [
+            (
+                p.community.id,
+                p.grid_id,
+                p.road,
+                p.number,
+                p.building,
+                p.unit,
+                p.room,
+                p.text[:255],
+                k,
+                p.lon,
+                p.lat,
+            )
+            for k, p in new.items()
+        ]
+        columns = list(self._ADDRESS_COLUMNS)
+        if ids is not None:
+            columns.insert(0, "id")
+            values = [(pk, *v) for pk, v in zip(ids, values, strict=True)]
+        return insert_rows(
+            Address,
+            columns,
+            values,
+            now=self.now,
+            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
+        )
 
     @staticmethod
     def _set_address_ids(rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
