@@ -1,14 +1,17 @@
-"""Intake benchmark: sustained POST /api/v1/cases through gunicorn (2 worker processes), against
-a bare Django endpoint that inserts one row, in the same run, on SQLite and PostgreSQL.
+"""Intake benchmark: sustained POST /api/v1/cases through `gridgov serve` (2 worker processes),
+against a bare Django endpoint that inserts one row, in the same run and on the same server, on
+SQLite and PostgreSQL.
 
     .venv/bin/python bench/intake.py                           # 20 s per endpoint, both databases
     .venv/bin/python bench/intake.py --duration 3 --warmup 2 --backends sqlite    # a quick look
+    .venv/bin/python bench/intake.py --backends postgresql --server granian,gunicorn   # both servers
 
 For each database: a fresh one (SQLite in a temp dir; PostgreSQL a throwaway database on
 127.0.0.1:5432, dropped at the end) with the real Lanzhou territory (`gridgov geo import-city
 甘肃省 兰州市`), the demo accounts and a bearer token of the city dispatcher. Then `gridgov serve
---workers 2` with DJANGO_SETTINGS_MODULE=bench.settings_bench (the product plus the bare
-endpoint of bench/bareapp), a warm-up of both endpoints, then `wrk` with bench/intake.lua on
+--server S --workers 2` (granian by default; a fresh database per server) with
+DJANGO_SETTINGS_MODULE=bench.settings_bench (the product plus the bare endpoint of
+bench/bareapp), a warm-up of both endpoints, then `wrk` with bench/intake.lua on
 each for a fixed time at a fixed concurrency. Bodies: points inside random grids of the city,
 a few categories and channels, reporters with phones. Every request has a fresh
 Idempotency-Key. Afterwards the keys in flight when wrk stopped are sent again (a replay
@@ -26,6 +29,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -61,7 +65,12 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per endpoint")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (concurrency)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes")
+    p.add_argument(
+        "--server",
+        default="granian",
+        help="the HTTP server(s) of `gridgov serve --server`, comma-separated: granian, gunicorn",
+    )
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--bodies", type=int, default=2000, help="distinct request bodies")
     p.add_argument("--port", type=int, default=18731)
@@ -257,8 +266,51 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 90) -
     raise RuntimeError("gridgov serve did not answer in time")
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, float, str]]:
+    """pid → (parent pid, CPU seconds used so far, command line), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS, cmdline)
+    return found
+
+
+def _cpu_by_part(server_pid: int | None, database: str | None) -> dict[str, float]:
+    """CPU seconds used so far by the server (its process and every descendant) and by the
+    PostgreSQL backends connected to the bench's database (their title names it)."""
+    procs = _processes()
+    tree = {server_pid} if server_pid else set()
+    grown = True
+    while grown:
+        kids = {pid for pid, (ppid, _, _) in procs.items() if ppid in tree} - tree
+        tree |= kids
+        grown = bool(kids)
+    server = sum(procs[pid][1] for pid in tree if pid in procs)
+    pg = sum(
+        cpu for _, cpu, cmd in procs.values() if database and cmd.startswith("postgres:") and database in cmd
+    )
+    return {"server": server, "postgres": pg}
+
+
 def _wrk(
-    *, mode: str, run: str, seconds: int, args: argparse.Namespace, env: dict[str, str]
+    *,
+    mode: str,
+    run: str,
+    seconds: int,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    server_pid: int | None = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
     env = dict(env, BENCH_MODE=mode, BENCH_RUN=run)
     cmd = [
@@ -266,10 +318,19 @@ def _wrk(
         "--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{args.port}",
     ]  # fmt: skip
     load = loadavg()
+    # CPU per request of each part (server, PostgreSQL, wrk): the machine is shared, and what a
+    # request costs in CPU is disturbed less by the other work than how many fit in a second.
+    before, wrk_before = _cpu_by_part(server_pid, database), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    after, wrk_after = _cpu_by_part(server_pid, database), resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
     r = json.loads(line[len("BENCH_JSON ") :])
     r["load_before"] = load
+    n = max(r["requests"], 1)
+    r["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / n for part in after}
+    r["cpu_ms"]["wrk"] = (
+        (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime) * 1000 / n
+    )
     r["rate"] = r["requests"] / (r["duration_us"] / 1e6)
     r["ok"] = r["statuses"].get("201", 0)
     r["rate_201"] = r["ok"] / (r["duration_us"] / 1e6)
@@ -302,13 +363,13 @@ def _prewarm(port: int, bodies: list[str], token: str, workers: int) -> None:
     log(f"  pre-warm: {n} cases one by one")
 
 
-def _backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
+def _backend(name: str, server_name: str, args: argparse.Namespace) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix=f"gridgov-bench-intake-{name}-")
     pg_name = f"gridgov_bench_intake_{os.getpid()}"
     url = pg_create(pg_name) if name == "postgresql" else f"sqlite:///{tmp}/bench.sqlite3"
     env = child_env(tmp=tmp, database_url=url)
     here = str(Path(__file__).resolve())
-    result: dict[str, Any] = {"backend": name}
+    result: dict[str, Any] = {"backend": name, "server": server_name}
     server = None
     try:
         log(f"[{name}] building the database")
@@ -319,11 +380,13 @@ def _backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         bodies = Path(prep["bodies"]).read_text().splitlines()
         wenv = dict(env, BENCH_TOKEN=prep["token"], BENCH_BODIES=prep["bodies"])
 
-        log(f"[{name}] gridgov serve --workers {args.workers}")
+        log(f"[{name}] gridgov serve --server {server_name} --workers {args.workers}")
         server = subprocess.Popen(
             [
                 str(VENV_BIN / "gridgov"),
                 "serve",
+                "--server",
+                server_name,
                 "--workers",
                 str(args.workers),
                 "--bind",
@@ -338,19 +401,20 @@ def _backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         tag = f"b{os.getpid()}{name[0]}"
         _prewarm(args.port, bodies, prep["token"], args.workers)
         intake_runs = []
-        warm = _wrk(mode="bare", run=f"{tag}wb", seconds=args.warmup, args=args, env=wenv)
+        measure = {"server_pid": server.pid, "database": pg_name if name == "postgresql" else None}
+        warm = _wrk(mode="bare", run=f"{tag}wb", seconds=args.warmup, args=args, env=wenv, **measure)
         time.sleep(2)
-        warm_i = _wrk(mode="intake", run=f"{tag}wi", seconds=args.warmup, args=args, env=wenv)
+        warm_i = _wrk(mode="intake", run=f"{tag}wi", seconds=args.warmup, args=args, env=wenv, **measure)
         intake_runs.append(warm_i)
         log(
             f"[{name}] warm-up: bare {warm['rate']:,.0f}/s, "
             f"intake {warm_i['rate']:,.0f}/s {warm_i['statuses']}"
         )
         time.sleep(2)
-        bare = _wrk(mode="bare", run=f"{tag}mb", seconds=args.duration, args=args, env=wenv)
+        bare = _wrk(mode="bare", run=f"{tag}mb", seconds=args.duration, args=args, env=wenv, **measure)
         log(f"[{name}] bare: {bare['rate']:,.0f}/s {bare['statuses']} (load before {bare['load_before']})")
         time.sleep(2)
-        intake = _wrk(mode="intake", run=f"{tag}mi", seconds=args.duration, args=args, env=wenv)
+        intake = _wrk(mode="intake", run=f"{tag}mi", seconds=args.duration, args=args, env=wenv, **measure)
         intake_runs.append(intake)
         log(
             f"[{name}] intake: {intake['rate']:,.0f}/s {intake['statuses']} "
@@ -374,7 +438,9 @@ def _backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         )
         log(f"[{name}] verify: {ver}")
         result.update(bare=bare, intake=intake, verify=ver)
-        if name == "postgresql" and args.profile_requests:
+        first_server = args.server.split(",")[0].strip()
+        if name == "postgresql" and args.profile_requests and server_name == first_server:
+            # In-process, no server: once per database is enough.
             log(f"[{name}] profiling {args.profile_requests} requests in-process")
             prof_path = Path(tmp) / "profile.json"
             run_child(
@@ -410,39 +476,52 @@ def _ms(us: float) -> str:
     return f"{us / 1000:.1f}"
 
 
+def _cpu(w: dict[str, Any]) -> str:
+    c = w["cpu_ms"]
+    pg = f"{c['postgres']:.2f}" if c["postgres"] else "(in-process)"
+    return f"{c['server']:.2f} / {pg} / {c['wrk']:.2f}"
+
+
 def _report(results: list[dict[str, Any]], args: argparse.Namespace, notes: list[str]) -> str:
     lines = [
         f"- Machine: {machine()}",
         f"- Command: `.venv/bin/python {' '.join(['bench/intake.py', *sys.argv[1:]])}`",
-        f"- gunicorn {args.workers} worker processes × 4 threads (`gridgov serve` defaults); "
+        f"- `gridgov serve --server {args.server}`: {args.workers} worker processes × 4 threads; "
         f"wrk {args.threads} threads, {args.connections} connections, {args.duration} s per endpoint "
         f"after {args.warmup} s of warm-up, on the same cores",
         *[f"- {n}" for n in notes],
         "",
-        "| database | endpoint | requests/s | p50 ms | p99 ms | max ms | non-201 | socket errors "
-        "| load avg before (1/5/15 min) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| database | server | endpoint | requests/s | p50 ms | p99 ms | max ms | non-201 | socket errors "
+        "| CPU ms per request: server / PostgreSQL / wrk | load avg before (1/5/15 min) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         for label, key in (("bare insert", "bare"), ("POST /api/v1/cases", "intake")):
             w = r[key]
             lines.append(
-                f"| {r['backend']} | {label} | {w['rate_201']:,.0f} | {_ms(w['p50_us'])} | "
+                f"| {r['backend']} | {r['server']} | {label} | {w['rate_201']:,.0f} | {_ms(w['p50_us'])} | "
                 f"{_ms(w['p99_us'])} | "
-                f"{_ms(w['max_us'])} | {w['bad']} | {w['socket_errors']} | {w['load_before']} |"
+                f"{_ms(w['max_us'])} | {w['bad']} | {w['socket_errors']} | {_cpu(w)} | {w['load_before']} |"
             )
-    lines += ["", "| database | intake / bare | intake cases/s vs target 500 |", "|---|---:|---|"]
+    lines += [
+        "",
+        "| database | server | intake / bare | intake cases/s vs target 500 |",
+        "|---|---|---:|---|",
+    ]
     for r in results:
         ratio = r["intake"]["rate_201"] / r["bare"]["rate_201"] if r["bare"]["rate_201"] else 0
         target = "met" if r["intake"]["rate_201"] >= 500 else "below"
-        lines.append(f"| {r['backend']} | {ratio:.2f} | {r['intake']['rate_201']:,.0f} ({target}) |")
+        lines.append(
+            f"| {r['backend']} | {r['server']} | {ratio:.2f} | {r['intake']['rate_201']:,.0f} ({target}) |"
+        )
     lines += ["", "Checks (after the run, in the database):", ""]
     for r in results:
         v = r["verify"]
         lines.append(
-            f"- {r['backend']}: {v['sent']:,} keys sent by wrk (warm-up included), {v['answered_201']:,} "
-            f"answered 201 (all distinct, every one in the database); {v['in_flight']} in flight when wrk "
-            f"stopped (answer never read), of which {v['in_flight_committed']} committed; "
+            f"- {r['backend']}, {r['server']}: {v['sent']:,} keys sent by wrk (warm-up included), "
+            f"{v['answered_201']:,} answered 201 (all distinct, every one in the database); "
+            f"{v['in_flight']} in flight when wrk stopped (answer never read), of which "
+            f"{v['in_flight_committed']} committed; "
             f"{v['prewarm']} pre-warm cases. Database: {v['cases']:,} cases, {v['keys']:,} idempotency "
             f"keys, {v['create_events']:,} create events → "
             f"{'equal: nothing lost, nothing doubled' if v['ok'] else 'MISMATCH'}. "
@@ -491,7 +570,8 @@ def main(argv: list[str] | None = None) -> None:
             with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres") as conn:
                 version = conn.execute("SHOW server_version").fetchone()
             notes.append(f"PostgreSQL {version[0] if version else '?'} on the same machine (127.0.0.1)")
-        results.append(_backend(name, args))
+        for server_name in [s.strip() for s in args.server.split(",") if s.strip()]:
+            results.append(_backend(name, server_name, args))
     print(_report(results, args, notes))
 
 

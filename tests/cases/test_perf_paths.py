@@ -3,6 +3,8 @@ the same rows as the ORM would write, and the user of a token checked on every r
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -12,6 +14,7 @@ from gridgov.accounts import tokens
 from gridgov.accounts.models import User
 from gridgov.cases.enums import CaseAction
 from gridgov.cases.models import Case, CaseEvent, CaseSequence, IdempotencyKey
+from gridgov.sla.models import CalendarDay
 from tests.cases.conftest import Api, case_body, ok
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +162,15 @@ def test_the_cases_table_keeps_only_the_indexes_its_reads_use():
     with connection.cursor() as cursor:
         keys = connection.introspection.get_constraints(cursor, "cases_idempotencykey")
     assert ("user_id",) not in [tuple(c["columns"]) for c in keys.values() if c["index"] and not c["unique"]]
+
+
+def test_a_holiday_entered_between_two_intakes_moves_the_second_cases_deadline(world, personas, monday):
+    # The clocks keep each day's answers per calendar (services/clocks.py): an edit of the
+    # calendar is still seen by the very next case.
+    api = Api(personas.city_dispatcher)
+    first = ok(api.create(case_body(world), key="call-cal-0001"), 201)
+    CalendarDay.objects.create(date=date(2026, 3, 3), is_workday=False, name="本地调整")  # Tuesday
+    second = ok(api.create(case_body(world), key="call-cal-0002"), 201)
+    due_first = Case.objects.get(number=first["number"]).finish_due_at
+    due_second = Case.objects.get(number=second["number"]).finish_due_at
+    assert due_second - due_first == timedelta(days=1)  # three working days now end on Friday

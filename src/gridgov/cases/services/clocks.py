@@ -10,15 +10,16 @@ extension lengthens the finish clock. Durations are copied from the policy at in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 
 from gridgov.cases import caches
 from gridgov.cases.enums import DONE_STATUSES, CaseStatus, ExtensionStatus, NoticeKind, Urgency
 from gridgov.cases.models import Case, CaseExtension, CasePause, Category, DeadlinePolicy, Notice
-from gridgov.sla.calendar import WorkCalendar
+from gridgov.sla.calendar import DayInfo, WorkCalendar
 from gridgov.sla.deadlines import (
     _advance,
     _measure,
@@ -80,6 +81,51 @@ def policy_for(*, category: Category, urgency: Urgency | str, level: str) -> Pol
 
 
 Stops = tuple[list[tuple[datetime, datetime]], list[Duration]]
+
+
+class _DayMemo(WorkCalendar):
+    """A calendar that keeps each day's answers once asked. The clocks of one new case ask
+    `openings` of the same few days about 25 times (the deadlines, then the yellow moments
+    walk the same days again): over half of `clocks_recompute`'s time before (docs/benchmarks.md,
+    "Intake"). Exact, because a WorkCalendar is never changed once built: an edit of the
+    holidays or business hours makes `current_calendar()` build a new one, and a new one gets a
+    new memo. The memo shares the calendar's own state (no copy)."""
+
+    def __init__(self, base: WorkCalendar) -> None:  # no super().__init__(): shares base's state
+        self.__dict__.update(base.__dict__)
+        self.base = base
+        self._infos: dict[date, DayInfo] = {}
+        self._openings: dict[date, list[tuple[datetime, datetime]]] = {}
+
+    def info(self, day: date) -> DayInfo:
+        found = self._infos.get(day)
+        if found is None:
+            found = self._infos[day] = super().info(day)
+        return found
+
+    def openings(self, day: date) -> list[tuple[datetime, datetime]]:
+        # Callers only iterate over the list (sla/calendar.py, sla/deadlines.py).
+        found = self._openings.get(day)
+        if found is None:
+            found = self._openings[day] = super().openings(day)
+        return found
+
+
+_memo: _DayMemo | None = None
+_memo_lock = threading.Lock()
+
+
+def _calendar() -> WorkCalendar:
+    """current_calendar() with its per-day answers kept while it stays current."""
+    global _memo
+    cal = current_calendar()
+    memo = _memo
+    if memo is None or memo.base is not cal:
+        with _memo_lock:
+            memo = _memo
+            if memo is None or memo.base is not cal:
+                memo = _memo = _DayMemo(cal)
+    return memo
 
 
 def stops_for(case_ids: Sequence[int], now: datetime) -> dict[int, Stops]:
@@ -158,7 +204,7 @@ def clocks_recompute(case: Case, *, now: datetime, stops: Stops | None = None) -
         case.due_at = case.yellow_at = None
         case.colour = ""
         return old, case.colour
-    cal = current_calendar()
+    cal = _calendar()
     pauses, extensions = _stops(case, now) if stops is None else stops
     contact, finish, feedback = (
         Duration.parse(case.policy_contact),
