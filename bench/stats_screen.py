@@ -76,6 +76,12 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reuse", action="store_true", help="time the databases a --keep run left, generate nothing"
     )
     p.add_argument(
+        "--refill-recent",
+        action="store_true",
+        help="with --reuse: give the last two weeks' cases varied texts and positions again and "
+        "recount the recent words and hexagons (stats_recent) set-based, without regenerating",
+    )
+    p.add_argument(
         "--report", nargs="+", metavar="JSON", help="print the report of saved results, run nothing"
     )
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -303,12 +309,110 @@ def _facts_sql(q: Sql) -> str:
     return (
         "INSERT INTO stats_casefact (case_id, territory, department_id, category_id, top_category_id, "
         "channel, "
-        "received_day, is_open, overdue, days) "
+        "received_day, is_open, overdue, days, words, cell) "
         f"SELECT c.id, c.territory_code, COALESCE(c.owner_department_id, 0), c.category_id, "
-        f"COALESCE(k.parent_id, k.id), c.channel, {day}, c.is_open, c.colour = 'red', '{{}}' "
+        f"COALESCE(k.parent_id, k.id), c.channel, {day}, c.is_open, c.colour = 'red', '{{}}', '[]', '' "
         "FROM cases_case c JOIN cases_category k ON k.id = c.category_id "
         "WHERE c.status NOT IN ('rejected', 'archived', 'merged')"
     )
+
+
+BENCH_TEXTS = 3000  # distinct texts of the recent cases, from the demo's templates
+POSITIONS_PER_GRID = 4
+
+
+def _recent_fill(cur: Any, q: Sql) -> dict[str, int]:
+    """The recent counts (stats_recent: words, hexagons and territories of the last two weeks),
+    set-based.
+
+    The generated cases all copy the template's text and position, which would leave one word
+    set and one hexagon per level: too kind to the hot topics and the heat layer. So the cases
+    of the kept days first get varied texts (BENCH_TEXTS made from the demo's templates, case
+    id modulo BENCH_TEXTS) and positions (one of POSITIONS_PER_GRID points in their grid's
+    box), in one UPDATE; the words of each text and the hexagon of each point at every level
+    are computed here (jieba and h3, a few thousand of each), and the rows are then counted by
+    one INSERT … SELECT each, as the reader would have counted them. The open-case facts keep
+    no words (they are not read by the screen; the facts' `days` are not filled either)."""
+    import random
+    from datetime import UTC, datetime
+    from datetime import time as dtime
+
+    import h3
+    from django.utils import timezone
+
+    from gridgov.cases import demo_texts
+    from gridgov.geo.models import Grid
+    from gridgov.stats.contribution import PREFIX_LENGTHS, recent_start
+    from gridgov.stats.recent import HEAT_RESOLUTION, words_of
+
+    since = datetime.combine(recent_start(), dtime.min, tzinfo=timezone.get_current_timezone())
+    # As the generated rows hold it: SQLite's text in UTC, PostgreSQL's timestamptz.
+    since_param: Any = since if q.pg else since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    rng = random.Random(20261121)
+    codes = sorted(demo_texts.TEXTS)
+    texts = []
+    for i in range(BENCH_TEXTS):
+        title, description, _ = demo_texts.case_text(
+            rng.choice(codes), rng, place=f"第{i % 97}社区", rural=i % 5 == 0, at=since
+        )
+        texts.append((i, title, description))
+    words = [(i, w) for i, title, description in texts for w in words_of(title, description)]
+    points, cells = [], []
+    for pk, box in (
+        (g.pk, g.bbox) for g in Grid.objects.only("id", "min_lon", "min_lat", "max_lon", "max_lat")
+    ):
+        for j in range(POSITIONS_PER_GRID):
+            # The box's centre moved a quarter of its size towards each corner.
+            lon = (box[0] + box[2]) / 2 + (box[2] - box[0]) * (0.25 if j % 2 else -0.25)
+            lat = (box[1] + box[3]) / 2 + (box[3] - box[1]) * (0.25 if j // 2 else -0.25)
+            points.append((pk, j, lon, lat))
+            cells += [(pk, j, n, h3.latlng_to_cell(lat, lon, HEAT_RESOLUTION[n])) for n in PREFIX_LENGTHS]
+    for ddl in (
+        "CREATE TEMP TABLE bench_text (i integer PRIMARY KEY, title text, description text)",
+        "CREATE TEMP TABLE bench_word (i integer, word varchar(16))",
+        "CREATE TEMP TABLE bench_point "
+        "(grid_id bigint, j integer, lon double precision, lat double precision, PRIMARY KEY (grid_id, j))",
+        "CREATE TEMP TABLE bench_cell (grid_id bigint, j integer, n integer, cell varchar(16))",
+    ):
+        cur.execute(ddl)
+    cur.executemany("INSERT INTO bench_text VALUES (%s, %s, %s)", texts)
+    cur.executemany("INSERT INTO bench_word VALUES (%s, %s)", words)
+    cur.executemany("INSERT INTO bench_point VALUES (%s, %s, %s, %s)", points)
+    cur.executemany("INSERT INTO bench_cell VALUES (%s, %s, %s, %s)", cells)
+    cur.execute(
+        "UPDATE cases_case SET title = t.title, description = t.description, lon = p.lon, lat = p.lat "
+        f"FROM bench_text t, bench_point p WHERE cases_case.created_at >= %s "
+        f"AND t.i = cases_case.id %% {BENCH_TEXTS} AND p.grid_id = cases_case.grid_id "
+        f"AND p.j = cases_case.id %% {POSITIONS_PER_GRID}",
+        [since_param],
+    )
+    updated = cur.rowcount
+    cur.execute("DELETE FROM stats_recent")
+    levels = "(VALUES " + ", ".join(f"({n})" for n in PREFIX_LENGTHS) + ") AS n"
+    day = q.day("c.created_at")
+    code = "substr(c.territory_code, 1, n.column1)"
+    insert = "INSERT INTO stats_recent (code, dim, day, key, cases) "
+    window = "c.created_at >= %s AND length(c.territory_code) >= n.column1"
+    cur.execute(
+        f"{insert}SELECT {code}, 'word', {day}, w.word, COUNT(*) FROM cases_case c CROSS JOIN {levels} "
+        f"JOIN bench_word w ON w.i = c.id %% {BENCH_TEXTS} WHERE {window} GROUP BY {code}, {day}, w.word",
+        [since_param],
+    )
+    cur.execute(
+        f"{insert}SELECT {code}, 'heat', {day}, k.cell, COUNT(*) FROM cases_case c CROSS JOIN {levels} "
+        f"JOIN bench_cell k ON k.grid_id = c.grid_id AND k.j = c.id %% {POSITIONS_PER_GRID} "
+        f"AND k.n = n.column1 WHERE {window} AND c.lon IS NOT NULL GROUP BY {code}, {day}, k.cell",
+        [since_param],
+    )
+    cur.execute(
+        f"{insert}SELECT {code}, 'place', {day}, c.territory_code, COUNT(*) FROM cases_case c "
+        f"CROSS JOIN {levels} WHERE {window} GROUP BY {code}, {day}, c.territory_code",
+        [since_param],
+    )
+    for table in ("bench_text", "bench_word", "bench_point", "bench_cell"):
+        cur.execute(f"DROP TABLE {table}")
+    cur.execute("SELECT COUNT(*) FROM stats_recent")
+    return {"cases_retexted": updated, "recent_rows": cur.fetchone()[0]}
 
 
 def _generate(n: int) -> dict[str, float]:
@@ -415,6 +519,9 @@ def _generate(n: int) -> dict[str, float]:
         timings["rollups_facts"] = time.perf_counter() - t0
         log(f"  rollups and facts in {timings['rollups_facts']:.0f} s")
         t0 = time.perf_counter()
+        log(f"  recent words and hexagons: {_recent_fill(cur, q)}")
+        timings["recent"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         _statistics(connection)
         timings["analyze"] = time.perf_counter() - t0
     return timings
@@ -510,6 +617,7 @@ def _page_requests(client: Any, code: str, today: Any) -> dict[str, Any]:
     the parameters screen.js sends for a region's screen."""
     from django.core.cache import cache
 
+    from gridgov.dashboards.models import SimplifiedShape
     from gridgov.dashboards.screen import FIGURES, RANKING
     from gridgov.stats.indicators import Period
 
@@ -526,7 +634,15 @@ def _page_requests(client: Any, code: str, today: Any) -> dict[str, Any]:
 
     def uncached(call: Any) -> Any:
         def run() -> None:
-            cache.clear()  # the trend and hot topics are kept a minute; time the work itself
+            cache.clear()  # the trend is kept a minute; time the work itself
+            call()
+
+        return run
+
+    def new_layer(call: Any) -> Any:
+        def run() -> None:
+            # The first drill-down after a change to the layer: nothing simplified is stored.
+            SimplifiedShape.objects.all().delete()
             call()
 
         return run
@@ -544,6 +660,7 @@ def _page_requests(client: Any, code: str, today: Any) -> dict[str, Any]:
         "hot (uncached)": uncached(get("dashboards/hot")),
         "feed": get("dashboards/feed"),
         "shapes": get("dashboards/shapes"),
+        "shapes (first use after a layer change)": new_layer(get("dashboards/shapes")),
         "map": get("dashboards/map"),
     }
 
@@ -623,6 +740,13 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
         # Only the stats app's: the cases table keeps the indexes it was generated with (another
         # app's migration on ten million rows is not this benchmark's subject).
         call_command("migrate", "stats", verbosity=0)
+        call_command("migrate", "dashboards", verbosity=0)
+        if args.refill_recent:
+            t0 = time.perf_counter()
+            with connection.cursor() as cur:
+                filled = _recent_fill(cur, Sql(connection.vendor))
+            out["refill_recent"] = {**filled, "seconds": round(time.perf_counter() - t0, 1)}
+            log(f"  recent refilled: {out['refill_recent']}")
         _statistics(connection)
     out["generate"] = None if args.reuse else _generate(args.cases)
     from gridgov.cases.models import Case
@@ -735,6 +859,7 @@ def _pass(args: argparse.Namespace) -> list[str]:
         "--naive-repeat",
         str(args.naive_repeat),
         *(["--reuse"] if args.reuse else []),
+        *(["--refill-recent"] if args.refill_recent else []),
     ]
 
 
@@ -751,9 +876,11 @@ def _report(results: list[dict[str, Any]], notes: list[str]) -> str:
             f"Generated in {sum(g.values()):.0f} s (territory {g['territory']:.0f} s, "
             f"cases {g['cases_insert']:.0f} s, "
             f"their indexes {g['cases_indexes']:.0f} s, cells {g['cells']:.0f} s, rollups and facts "
-            f"{g['rollups_facts']:.0f} s, ANALYZE {g['analyze']:.0f} s); "
+            f"{g['rollups_facts']:.0f} s, recent words and hexagons {g.get('recent', 0):.0f} s, "
+            f"ANALYZE {g['analyze']:.0f} s); "
             if g
-            else "Timed on the databases of an earlier --keep run; "
+            else "Timed on the databases of an earlier --keep run"
+            + (f" (recent counts refilled: {r['refill_recent']}); " if r.get("refill_recent") else "; ")
         )
         lines += [
             f"### {r['vendor']}, {r['cases']:,} synthetic cases",

@@ -4,16 +4,22 @@ state."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import h3
 import pytest
+import shapely
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from gridgov.cases.enums import CaseAction
 from gridgov.cases.models import Case
 from gridgov.core import clock
+from gridgov.dashboards.models import SimplifiedShape
+from gridgov.geo.models import Grid
+from gridgov.geo.services import layer_bump
 from gridgov.sla.enums import Colour
 from gridgov.stats.services import stats_rebuild, stats_refresh
 from tests.dashboards.conftest import Screen, act, make_case
@@ -81,6 +87,26 @@ def test_the_shapes_hold_the_outline_the_children_and_the_grids(world, personas)
     grid_codes = {f["properties"]["code"] for f in body["grids"]["features"]}
     assert world.grid.code in grid_codes
     assert all(code.startswith(world.township.code) for code in grid_codes)
+
+
+def test_the_shapes_are_simplified_once_per_layer_version_and_again_after_a_change(world, personas):
+    screen = Screen(personas.county_leader)
+    first = screen.ok("shapes", region=world.community.code)
+    stored = SimplifiedShape.objects.count()
+    assert stored == 1 + len(first["children"]["features"])  # the outline and each grid
+    assert screen.ok("shapes", region=world.community.code) == first  # read back, equal
+    assert SimplifiedShape.objects.count() == stored
+
+    # A grid redrawn (every writer of the layer bumps its version in the same transaction):
+    # the next answer draws the new boundary, and the old version's rows are gone.
+    square = shapely.box(*shapely.from_geojson(json.dumps(world.grid.boundary)).bounds)
+    with transaction.atomic():
+        Grid.objects.filter(pk=world.grid.pk).update(boundary=json.loads(shapely.to_geojson(square)))
+        layer_bump()
+    after = screen.ok("shapes", region=world.community.code)
+    drawn = {f["id"]: f["geometry"] for f in after["children"]["features"]}
+    assert shapely.equals(shapely.from_geojson(json.dumps(drawn[world.grid.code])), square)
+    assert SimplifiedShape.objects.count() == stored
 
 
 def test_an_empty_place_has_an_empty_map_feed_and_hot_list(world, personas):
@@ -159,6 +185,7 @@ def test_hot_topics_rank_the_rising_words_and_the_places_that_repeat(world, pers
         make_case(seat, world.grid, title=title, description="")
     make_case(seat, world.other_grid, title="噪音扰民", description="夜间施工噪音扰民")
     make_case(seat, world.other_grid, title="噪音又来了", description="夜间施工噪音")
+    stats_refresh()  # the words are counted by the stats reader, once per case
 
     body = Screen(personas.county_leader).ok("hot")
     words = {w["word"]: w for w in body["words"]}
@@ -197,3 +224,47 @@ def test_the_trend_draws_the_busiest_categories_day_by_day_from_the_stats_tables
     assert body["series"][0]["data"][-1] == 2 and sum(body["series"][0]["data"]) == 2
     grid = Screen(personas.county_leader).ok("trend", region=world.grid.code)
     assert grid["stats_region"]["code"] == world.community.code
+
+
+def test_the_heat_and_the_words_count_the_last_seven_days_by_hand(world, personas, seat):
+    """Through the API, against sums made here from the positions and the days: today and the
+    six days before are this week; the seventh day back belongs to the week before."""
+    now = clock.now()
+    made = [
+        (make_case(seat, world.grid, title="积水严重", description=""), 0),
+        (make_case(seat, world.grid, title="积水严重", description=""), 6),
+        (make_case(seat, world.other_grid, title="积水严重", description=""), 2),
+        (make_case(seat, world.other_grid, title="积水严重", description=""), 7),
+        (make_case(seat, world.far_grid, title="积水严重", description=""), 1),  # another county
+    ]
+    for case, days in made:
+        Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(days=days))
+    stats_refresh()
+
+    def heat(region: str) -> dict[str, int]:
+        body = Screen(personas.county_leader).ok("map", region=region)["heat"]
+        return {h["cell"]: h["n"] for h in body["hexes"]}
+
+    def by_hand(resolution: int, grids) -> dict[str, int]:
+        cells: dict[str, int] = {}
+        for case, days in made:
+            if days < 7 and case.grid_id in {g.pk for g in grids}:
+                cell = h3.latlng_to_cell(case.lat, case.lon, resolution)
+                cells[cell] = cells.get(cell, 0) + 1
+        return cells
+
+    assert heat(world.county.code) == by_hand(7, [world.grid, world.other_grid])
+    assert heat(world.township.code) == by_hand(8, [world.grid, world.other_grid])
+    assert (
+        heat(world.grid.code)
+        == by_hand(9, [world.grid])
+        == {h3.latlng_to_cell(made[0][0].lat, made[0][0].lon, 9): 2}
+    )
+
+    # Every text is "积水严重": two words, each counted once per case.
+    hot = Screen(personas.county_leader).ok("hot")
+    assert hot["words"] == [
+        {"word": w, "count": 3, "previous": 1, "change": 2} for w in sorted(("积水", "严重"))
+    ]
+    grid = Screen(personas.county_leader).ok("hot", region=world.grid.code)
+    assert {w["word"]: w["count"] for w in grid["words"]} == {"积水": 2, "严重": 2}

@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from gridgov.cases.enums import CaseAction, CaseStatus, Rating
 from gridgov.cases.models import Case, CaseEvent, Category
+from gridgov.core import clock
 from gridgov.geo.enums import RegionLevel
 from gridgov.sla.enums import Colour
+from gridgov.stats.recent import recent_of, recent_since
 
 # After these a case never changes what it counts for (a merged report's later closure with
 # its parent is not counted: the parent's closure is), so its fact row is dropped.
@@ -34,7 +36,7 @@ DIM_MAX_LENGTH = 9
 CASE_FIELDS = (
     "id", "territory_code", "owner_department_id", "category_id", "channel", "status", "is_open",
     "colour", "level", "rating", "redo_count", "created_at", "accepted_at", "finished_at",
-    "closed_at", "finish_due_at", "feedback_due_at",
+    "closed_at", "finish_due_at", "feedback_due_at", "title", "description", "lat", "lon",
 )  # fmt: skip
 
 Days = dict[str, dict[str, int]]
@@ -57,6 +59,9 @@ class Contribution:
     is_open: bool
     overdue: bool
     final: bool
+    # Its part of the recent counts (stats.recent), on `received_day`: empty before the kept days.
+    words: tuple[str, ...] = ()
+    cell: str = ""
 
 
 def local_day(dt: datetime) -> date:
@@ -76,8 +81,9 @@ def _seconds(a: datetime, b: datetime) -> int:
 
 
 def contribution(row: dict[str, Any], *, top: dict[int, int], first_dispatch: datetime | None,
-                 last_rating: datetime | None) -> Contribution:  # fmt: skip
-    """`row` holds CASE_FIELDS; `top` maps a category id to its top-level category's id."""
+                 last_rating: datetime | None, since: date) -> Contribution:  # fmt: skip
+    """`row` holds CASE_FIELDS; `top` maps a category id to its top-level category's id;
+    `since` is the first day the recent counts keep."""
     status = row["status"]
     days: Days = {}
     created: datetime = row["created_at"]
@@ -110,6 +116,8 @@ def contribution(row: dict[str, Any], *, top: dict[int, int], first_dispatch: da
         if row["rating"] and last_rating:
             _add(days, last_rating, rated=1, satisfied=int(row["rating"] in SATISFIED))
     category_id = row["category_id"]
+    received = local_day(created)
+    words, cell = recent_of(row, received, since)
     return Contribution(
         dims=Dims(
             territory=row["territory_code"],
@@ -119,10 +127,12 @@ def contribution(row: dict[str, Any], *, top: dict[int, int], first_dispatch: da
             channel=row["channel"],
         ),
         days={d: c for d, c in days.items() if c},
-        received_day=local_day(created),
+        received_day=received,
         is_open=bool(row["is_open"]),
         overdue=bool(row["is_open"] and row["colour"] == Colour.RED),
         final=status in STATS_FINAL,
+        words=words,
+        cell=cell,
     )
 
 
@@ -147,12 +157,24 @@ def event_times(case_ids: list[int]) -> tuple[dict[int, datetime], dict[int, dat
     return dispatch, rating
 
 
-def contributions_for(case_ids: list[int], *, top: dict[int, int] | None = None) -> dict[int, Contribution]:
+def recent_start() -> date:
+    """The first day the recent counts keep, by the clock now."""
+    return recent_since(local_day(clock.now()))
+
+
+def contributions_for(
+    case_ids: list[int], *, top: dict[int, int] | None = None, since: date | None = None
+) -> dict[int, Contribution]:
     top = top_categories() if top is None else top
+    since = recent_start() if since is None else since
     dispatch, rating = event_times(case_ids)
     return {
         row["id"]: contribution(
-            row, top=top, first_dispatch=dispatch.get(row["id"]), last_rating=rating.get(row["id"])
+            row,
+            top=top,
+            first_dispatch=dispatch.get(row["id"]),
+            last_rating=rating.get(row["id"]),
+            since=since,
         )
         for row in Case.objects.filter(pk__in=case_ids).values(*CASE_FIELDS)
     }

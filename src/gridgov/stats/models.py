@@ -12,6 +12,9 @@ Written only by `stats.services` (the reader of the case events) and read only b
 - `CaseFact`: the current state of every case that can still change (not rejected, archived
   or merged): its contribution to the two tables above (so a change retracts it and adds the
   new one) and the two states, in progress and overdue now.
+- `Recent`: for the last two weeks only (`stats.recent`), the cases registered per region code
+  and day by word of their text and by H3 hexagon of their position: the screen's hot topics
+  and heat layer, read as sums like the rollups instead of segmenting texts per request.
 """
 
 from __future__ import annotations
@@ -116,6 +119,10 @@ class CaseFact(models.Model):
     overdue = models.BooleanField()
     # {"YYYY-MM-DD": {counter: amount}}: what this case added to its cells, to take back.
     days = models.JSONField(default=dict)
+    # What it added to `Recent` on its received day, to take back: its text's words and its
+    # position's finest hexagon (empty once that day is no longer kept).
+    words = models.JSONField(default=list)
+    cell = models.CharField(max_length=15, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -128,3 +135,27 @@ class CaseFact(models.Model):
                 name="stats_fact_open_dept",
             ),
         ]
+
+
+class RecentDim(models.TextChoices):
+    WORD = "word", "词语"
+    HEAT = "heat", "热力"
+    PLACE = "place", "地点"  # the key is the case's own territory (grid, else region code)
+
+
+class Recent(models.Model):
+    """Cases registered per region code (every ancestor prefix of the territory, as the
+    rollups) and day, by a word of their text, by the hexagon of their position at the
+    resolution the map uses at that code's level, or by their own territory (where cases
+    repeat). Days before `recent.recent_since` are deleted by the reader."""
+
+    code = models.CharField(max_length=15)
+    dim = models.CharField(max_length=8, choices=RecentDim.choices)
+    day = models.DateField()
+    key = models.CharField(max_length=16)
+    cases = models.IntegerField(default=0)
+
+    class Meta:
+        # As the rollups: one place's week of one dimension is one contiguous range.
+        constraints = [models.UniqueConstraint(fields=["code", "dim", "day", "key"], name="stats_recent_key")]
+        indexes = [models.Index(fields=["day"], name="stats_recent_day")]  # the daily pruning
