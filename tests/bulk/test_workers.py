@@ -6,12 +6,14 @@ worker ends the job with its reason and nothing written."""
 from __future__ import annotations
 
 import contextlib
+import csv
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from gridgov.bulk.columns import columns_for
 from gridgov.bulk.enums import JobStatus
 from gridgov.bulk.models import ImportJob
 from gridgov.bulk.registers import ResidentHandler
@@ -201,3 +203,62 @@ def test_a_worker_may_not_use_the_database(rows, tmp_path, monkeypatch):
     assert job.status == JobStatus.FAILED and "must not use the database" in job.message
     # The parent's own session is intact.
     assert connection.is_usable() and Resident.objects.filter(pk__gt=0).count() >= 0
+
+
+def _raw_csv(
+    path: Any, rows: list[dict[str, str]], *, encoding: str, newline: str, quote_all: bool = False
+) -> Any:
+    """The file written by hand, as editors and spreadsheets save them."""
+    cols = columns_for("residents")
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh, lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+        w.writerow([c.header for c in cols])
+        for r in rows:
+            w.writerow([r.get(c.key, "") for c in cols])
+    return path
+
+
+def _odd_rows(rows: Rows) -> list[dict[str, str]]:
+    """Cells that COPY's text format must escape (a tab, a backslash), padded cells, blank lines
+    and trailing blank lines, and bad rows: what the workers cut from the file's bytes must be
+    what csv.reader gives."""
+    data = [rows.resident(number=str(1 + i % 4)) for i in range(260)]
+    data[2]["name"] = "张\t三"
+    data[3]["name"] = "李\\四"
+    data[4]["household_no"] = "H\\001\t2"
+    data[5]["name"] = "  王五  "
+    data[6]["road"] = " 张掖路\t"
+    data[7] = {}
+    data[8]["phone"] = "0931-8888888"
+    data[9]["id_number"] = "123"
+    data[150] = {}
+    data[200] = dict(data[10])  # a twin within the file
+    return [*data, {}, {}]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline", "quote_all"),
+    [("utf-8-sig", "\r\n", False), ("gb18030", "\n", False), ("utf-8", "\n", True)],
+)
+def test_workers_reading_the_file_themselves_give_what_the_csv_reader_gives(
+    rows, world, tmp_path, encoding, newline, quote_all
+):
+    """Two workers cut the batches from the file's lines (a CSV without quotes: CRLF or LF,
+    UTF-8 with its BOM or GB18030); a file with quotes goes through the CSV reader in the main
+    process. Either way: the same rows, escapes included, and the same report as one process."""
+    path = _raw_csv(
+        tmp_path / "odd.csv", _odd_rows(rows), encoding=encoding, newline=newline, quote_all=quote_all
+    )
+    alone = _snapshot(_run(path, "--workers", "1", "--mode", "valid_rows"))
+    Resident.objects.all().delete()
+    Address.objects.all().delete()
+    shared = _snapshot(_run(path, "--workers", "2", "--mode", "valid_rows"))
+    assert shared == alone
+    names = {r[0] for r in alone["residents"]}
+    assert {"张\t三", "李\\四", "王五"} <= names
+    assert "H\\001\t2" in {r[5] for r in alone["residents"]}
+    assert alone["job"][1] == 260 - 2  # the blank lines are not rows; the trailing ones are not data
+    assert [(row, code) for row, _, _, code, _ in alone["issues"]] == [
+        (11, "id_number_invalid"),
+        (202, "duplicate_in_file"),
+    ]

@@ -23,7 +23,8 @@ docs/decisions/0005-bulk-load.md). Nothing is committed batch by batch, so there
 resume: a run interrupted anywhere leaves the tables as they were, and the next run starts the
 file over (a job that has committed batches incrementally is never switched to this path). The
 job's counters, which the page polls, are written meanwhile on a second connection, outside the
-load's transaction; `batches_done` only at the commit.
+load's transaction; `batches_done` only at the commit. Batch n is written by a thread on the
+load's own connection while this thread prepares batch n+1 (_BulkWriter).
 
 Workers (workers.py): for a large file the per-row checking of the batches runs in forked
 worker processes, batches returned in file order; everything above (the writing, the
@@ -33,23 +34,24 @@ transactions, the progress) stays in this process and is the same either way.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from gridgov.accounts.scope import Scope, scope_for
 from gridgov.bulk import rebuild
 from gridgov.bulk.columns import columns_for
 from gridgov.bulk.enums import FileFormat, ImportMode, JobStatus, LoadMode, RegisterKind
 from gridgov.bulk.models import ImportIssue, ImportJob
-from gridgov.bulk.readers import Batch, RowSource
-from gridgov.bulk.registers import HANDLERS, Handler, Issue, Prepared
+from gridgov.bulk.readers import RowSource
+from gridgov.bulk.registers import HANDLERS, Handler, Issue, Prepared, Written
 from gridgov.bulk.resolve import Directory
 from gridgov.bulk.workers import Checkers, workers_wanted
 from gridgov.core import clock
@@ -117,13 +119,19 @@ def _claim(job: ImportJob, expected_batches: int) -> ImportJob:
     return locked
 
 
-def _prepared(handler: Handler, batches: Iterator[Batch], checkers: Checkers | None) -> Iterator[Prepared]:
+def _prepared(
+    handler: Handler, source: RowSource, size: int, checkers: Checkers | None, skip_rows: int = 0
+) -> Iterator[Prepared]:
     """The batches prepared in order: checked here, or by the worker processes (workers.py)
-    while this process finishes the batches they have returned."""
+    while this process finishes the batches they have returned. The workers are sent the file's
+    lines as bytes when the file allows (RowSource.line_batches): then they cut the cells
+    themselves, and this process neither parses nor pickles them."""
     if checkers is None:
-        for batch in batches:
+        for batch in source.batches(size, skip_rows=skip_rows):
             yield handler.prepare(batch)
         return
+    lines = source.line_batches(size, skip_rows=skip_rows)
+    batches = lines if lines is not None else source.batches(size, skip_rows=skip_rows)
     for checked in checkers.checked(batches):
         yield handler.prepare_checked(checked)
 
@@ -134,7 +142,7 @@ def _check_all(
     """All-or-nothing, first pass: every row checked, nothing written. True when all are valid."""
     total = errors = 0
     issues: list[Issue] = []
-    for prepared in _prepared(handler, _source(job).batches(job.batch_size), checkers):
+    for prepared in _prepared(handler, _source(job), job.batch_size, checkers):
         total += prepared.seen_rows
         errors += prepared.error_rows
         if len(issues) < MAX_ISSUES:
@@ -162,13 +170,7 @@ def _write_batch(job: ImportJob, handler: Handler, prepared: Prepared) -> Import
         locked = _claim(job, job.batches_done)
         written = handler.write(prepared)
         _save_issues(locked, prepared.issues)
-        locked.batches_done += 1
-        locked.imported_rows += written.rows
-        locked.error_rows += prepared.error_rows + written.conflicts
-        locked.ungridded_rows += written.ungridded
-        locked.addresses_created += written.addresses_created
-        if job.mode != ImportMode.ALL_OR_NOTHING:
-            locked.total_rows = max(locked.total_rows, locked.imported_rows + locked.error_rows)
+        _count_batch(locked, prepared, written)
         locked.save()
     return locked
 
@@ -306,8 +308,7 @@ def _run(
         with _writer() as pool:
             pending: Future[ImportJob] | None = None
             done_here = 0
-            batches = _source(job).batches(job.batch_size, skip_rows=skip)
-            for prepared in _prepared(handler, batches, checkers):
+            for prepared in _prepared(handler, _source(job), job.batch_size, checkers, skip):
                 if pending is not None:
                     job = pending.result()  # batch n committed (or its error raised here)
                     pending = None
@@ -396,22 +397,25 @@ def _run_bulk_load(
             current = ImportJob.objects.get(pk=job.pk)
             if current.finished or current.batches_done:
                 return current
-            handler.bulk_load(fresh={t for t in tables if rebuild.is_empty(t)})
+            fresh = {t for t in tables if rebuild.is_empty(t)}
+            handler.bulk_load(fresh=fresh)
             rebuilding = "正在重建索引 / rebuilding the indexes"
-            with rebuild.indexes_set_aside(tables, on_rebuild=lambda: side.post(message=rebuilding)):
-                batches = _source(job).batches(job.batch_size)
-                for done_here, prepared in enumerate(_prepared(handler, batches, checkers), start=1):
-                    written = handler.write(prepared)
-                    _save_issues(job, prepared.issues)
-                    job.batches_done += 1
-                    job.imported_rows += written.rows
-                    job.error_rows += prepared.error_rows + written.conflicts
-                    job.ungridded_rows += written.ungridded
-                    job.addresses_created += written.addresses_created
-                    if job.mode != ImportMode.ALL_OR_NOTHING:
-                        job.total_rows = max(job.total_rows, job.imported_rows + job.error_rows)
-                    side.post(**{c: getattr(job, c) for c in COUNTERS})
-                    _after_batch(job, done_here, progress, stop_after_batches)
+            with (
+                rebuild.indexes_set_aside(
+                    tables, fresh=fresh, on_rebuild=lambda: side.post(message=rebuilding)
+                ),
+                _BulkWriter(job, handler) as writer,
+            ):
+                done_here = 0
+                # Batch n+1 is prepared (by this generator) while batch n is being written.
+                batches = _prepared(handler, _source(job), job.batch_size, checkers)
+                for prepared in itertools.chain(batches, [None]):  # None: wait for the last
+                    finished = writer.write(prepared)
+                    if finished is not None:
+                        done_here += 1
+                        _count_batch(job, *finished)
+                        side.post(**{c: getattr(job, c) for c in COUNTERS})
+                        _after_batch(job, done_here, progress, stop_after_batches)
             side.flush()
             locked = ImportJob.objects.select_for_update().get(pk=job.pk)
             for name in (*COUNTERS, "batches_done"):
@@ -433,6 +437,75 @@ def _run_bulk_load(
         raise
     finally:
         side.close()
+
+
+class _BulkWriter:
+    """The writing of a bulk load's batches on a thread, on the load's own connection, so the
+    server's COPY of batch n runs while this thread prepares batch n+1 (with the workers, the
+    main process's part of it): on two cores, the server no longer waits on the client nor the
+    client on the server. One connection, one transaction: Django is told the connection is
+    shared (inc_thread_sharing) and the writer thread is given it as its default connection.
+    This thread does nothing with the database while a batch is being written: the handler's
+    `settle` (called before any lookup in prepare_checked) waits for that batch first, and the
+    next batch is only handed over once the one before is done. `write(prepared)` hands over a
+    batch and returns the one before it, written — (prepared, Written) — or None; `write(None)`
+    waits for the last. Off with the setting GRIDGOV_BULK_OVERLAP (bench --serial): written in
+    this thread, in turn."""
+
+    def __init__(self, job: ImportJob, handler: Handler):
+        self.job = job
+        self.handler = handler
+        self.conn = connections[DEFAULT_DB_ALIAS]
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: tuple[Prepared, Future[Written]] | None = None
+
+    def __enter__(self) -> _BulkWriter:
+        if getattr(settings, "GRIDGOV_BULK_OVERLAP", True):
+            self.conn.inc_thread_sharing()
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load-writer")
+            self.handler.settle = self.settle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is None:
+            return
+        self.settle()  # never leave the transaction with a batch still being written
+        self.pool.shutdown(wait=True)
+        self.handler.settle = lambda: None
+        self.conn.dec_thread_sharing()
+
+    def _write(self, prepared: Prepared) -> Written:
+        connections[DEFAULT_DB_ALIAS] = self.conn  # this thread's default: the load's connection
+        written = self.handler.write(prepared)
+        _save_issues(self.job, prepared.issues)
+        return written
+
+    def settle(self) -> None:
+        if self.pending is not None:
+            wait([self.pending[1]])
+
+    def write(self, prepared: Prepared | None) -> tuple[Prepared, Written] | None:
+        if self.pool is None:
+            return None if prepared is None else (prepared, self._write(prepared))
+        done = None
+        if self.pending is not None:
+            before, future = self.pending
+            self.pending = None
+            done = (before, future.result())  # raises here what the writing raised
+        if prepared is not None:
+            self.pending = (prepared, self.pool.submit(self._write, prepared))
+        return done
+
+
+def _count_batch(job: ImportJob, prepared: Prepared, written: Written) -> None:
+    """A batch written: the job's counters moved on (not saved)."""
+    job.batches_done += 1
+    job.imported_rows += written.rows
+    job.error_rows += prepared.error_rows + written.conflicts
+    job.ungridded_rows += written.ungridded
+    job.addresses_created += written.addresses_created
+    if job.mode != ImportMode.ALL_OR_NOTHING:
+        job.total_rows = max(job.total_rows, job.imported_rows + job.error_rows)
 
 
 def _after_batch(

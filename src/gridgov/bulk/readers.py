@@ -8,13 +8,15 @@ A CSV saved by Chinese Excel is GB18030 rather than UTF-8, so both are accepted.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import operator
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gridgov.bulk.columns import Column
 from gridgov.bulk.enums import FileFormat
@@ -29,6 +31,68 @@ XLSX_MAGIC = b"PK\x03\x04"
 class Batch:
     first_row: int  # the file row number of rows[0]
     rows: list[list[str]]  # cells in the order of `RowSource.columns`
+
+
+@dataclass(frozen=True)
+class Cutter:
+    """How the lines of a plain CSV become a row's cells: the file's encoding and, for each
+    spec column, its position in the file. Small and picklable: it travels with each LineBatch."""
+
+    encoding: str
+    where: tuple[int | None, ...]
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """A batch still as the file's bytes (`size` lines of a plain CSV: no quote character, so
+    one line is one row and a comma always separates two cells). Whoever checks it (a worker
+    process: workers.py) cuts it into the same Batch `RowSource.batches` gives, so the process
+    that reads the file neither parses nor pickles the cells."""
+
+    first_row: int
+    data: bytes
+    lines: int  # the file rows it holds, blank ones included
+    cutter: Cutter
+    last: bool  # the file's last batch: trailing blank rows are dropped, as batches() does
+
+    def batch(self) -> Batch:
+        text = self.data.decode(self.cutter.encoding)
+        lines = text.split("\n")
+        if lines and not lines[-1]:
+            lines.pop()  # the final line's own newline
+        where = self.cutter.where
+        to_cells = _to_cells(where, str.strip)
+        rows = [to_cells(_split(line)) for line in lines]
+        if self.last:
+            while rows and not any(rows[-1]):
+                rows.pop()
+        return Batch(self.first_row, rows)
+
+
+def _split(line: str) -> list[str]:
+    """What csv.reader gives for one line of a file without quote characters."""
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line.split(",") if line else []
+
+
+def _to_cells(
+    where: tuple[int | None, ...], convert: Callable[[Any], str]
+) -> Callable[[list[Any]], list[str]]:
+    """One file row (its cells in the file's order) → the spec's cells, stripped. With every
+    column present, one C-level pick and strip per row instead of a test per cell."""
+    full = len(where) > 1 and all(w is not None for w in where)
+    pick = operator.itemgetter(*where) if full else None
+    width = max((w for w in where if w is not None), default=-1) + 1
+    strip = str.strip
+
+    def cells(raw: list[Any]) -> list[str]:
+        have = len(raw)
+        if pick is not None and have >= width and convert is strip:
+            return list(map(strip, pick(raw)))
+        return [convert(raw[w]) if w is not None and w < have else "" for w in where]
+
+    return cells
 
 
 def sniff_format(name: str, head: bytes) -> FileFormat:
@@ -59,6 +123,21 @@ def check_size(size: int, *, limit: int = MAX_UPLOAD_BYTES) -> None:
             f"file too large ({size / 2**20:.1f} MB, limit {limit / 2**20:.0f} MB); "
             "use `gridgov import` for bigger files",
         )
+
+
+def _plain_csv(path: Path, block: int = 1 << 24) -> bool:
+    """No quote character, no NUL, and every CR followed by a LF: read block by block."""
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(block)
+            if not data:
+                return not carry  # a file ending in a lone CR
+            data = carry + data
+            carry = data[-1:] if data.endswith(b"\r") else b""
+            body = data[: len(data) - len(carry)]
+            if b'"' in body or b"\x00" in body or body.count(b"\r") != body.count(b"\r\n"):
+                return False
 
 
 def _cell(value: Any) -> str:
@@ -133,8 +212,9 @@ class RowSource:
         with self._open_text() as fh:
             yield from csv.reader(fh)
 
-    def _open_text(self) -> IO[str]:
-        raw = self.path.read_bytes()[:65536]
+    def _open_text(self) -> io.TextIOWrapper:
+        with open(self.path, "rb") as fh:
+            raw = fh.read(65536)
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 raw.decode(encoding)
@@ -156,20 +236,11 @@ class RowSource:
         pending: list[list[str]] = []
         first = 2 + skip_rows
         # A CSV cell is already text: only stripped, the costlier conversion is for workbooks.
-        convert = _cell if self.fmt == FileFormat.XLSX else str.strip
-        # A CSV with every column: one C-level pick and strip per row instead of a test per cell.
-        full = self.fmt == FileFormat.CSV and len(where) > 1 and all(w is not None for w in where)
-        pick = operator.itemgetter(*where) if full else None
-        width = max((w for w in where if w is not None), default=-1) + 1
-        strip = str.strip
+        to_cells = _to_cells(tuple(where), _cell if self.fmt == FileFormat.XLSX else str.strip)
         for n, raw in enumerate(rows):
             if n < skip_rows:
                 continue
-            have = len(raw)
-            if pick is not None and have >= width:
-                pending.append(list(map(strip, pick(raw))))
-            else:
-                pending.append([convert(raw[w]) if w is not None and w < have else "" for w in where])
+            pending.append(to_cells(raw))
             if len(pending) == size:
                 yield Batch(first, pending)
                 first += size
@@ -180,6 +251,35 @@ class RowSource:
                 pending.pop()
             if pending:
                 yield Batch(first, pending)
+
+    def line_batches(self, size: int, *, skip_rows: int = 0) -> Iterator[LineBatch] | None:
+        """The batches of `batches()` still as bytes, when the file allows it (a CSV with no
+        quote character, no line ending in a lone CR, no NUL: then one line is one row and
+        splitting at the commas is exactly what csv.reader does); None otherwise, and the caller
+        reads `batches()`. The one pass over the file's bytes that decides it runs at C speed."""
+        if self.fmt != FileFormat.CSV or not _plain_csv(self.path):
+            return None
+        with self._open_text() as fh:
+            # The byte order mark is only at the start of the file, before the header.
+            encoding = "utf-8" if fh.encoding == "utf-8-sig" else fh.encoding
+            header = next(csv.reader(fh), None)
+        if header is None:
+            raise InvalidInput("文件为空", "the file is empty")
+        cutter = Cutter(encoding, tuple(_map_header([_cell(h) for h in header], self.columns)))
+        return self._lines(size, skip_rows, cutter)
+
+    def _lines(self, size: int, skip_rows: int, cutter: Cutter) -> Iterator[LineBatch]:
+        with open(self.path, "rb") as fh:
+            fh.readline()  # the header
+            for _ in itertools.islice(fh, skip_rows):
+                pass
+            first = 2 + skip_rows
+            lines = list(itertools.islice(fh, size))
+            while lines:
+                following = list(itertools.islice(fh, size))
+                yield LineBatch(first, b"".join(lines), len(lines), cutter, last=not following)
+                first += size
+                lines = following
 
     def header_check(self) -> None:
         rows = self._raw_rows()

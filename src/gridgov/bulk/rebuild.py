@@ -11,8 +11,11 @@ What is set aside: the plain secondary indexes and the foreign keys *of* the tab
 What stays: the primary key and the unique constraints (the blind index of the ID number, the
 address key, the credit code): the import looks rows up by them while it loads (twins in the
 database, addresses already known), and they keep refusing a twin row by row, so the rebuild can
-never fail on a duplicate that slipped through. Foreign keys of *other* tables that point at
-these ones reference the primary keys, which stay, so they are not touched.
+never fail on a duplicate that slipped through — except on a table that was empty when the
+load locked it, whose unique constraints are set aside too and built again at the end (see
+indexes_set_aside: only the load's own rows can be there, and the load refuses its own twins).
+Foreign keys of *other* tables that point at these ones reference the primary keys, which stay,
+so they are not touched.
 
 The definitions are read from the catalogue (`pg_get_indexdef`, `pg_get_constraintdef`) just
 before they are dropped, and put back under the same names: Django's migration state never
@@ -24,7 +27,7 @@ whole load: nobody reads or writes them meanwhile (docs/import.md, "Bulk load").
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,17 +46,26 @@ class TablePlan:
     table: str
     indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, CREATE INDEX …)
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)  # (name, FOREIGN KEY …)
+    uniques: list[tuple[str, str]] = field(default_factory=list)  # (name, UNIQUE (…)): fresh tables
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def plan(cursor: Any, tables: Sequence[str]) -> list[TablePlan]:
-    """What would be set aside on these tables, read from the catalogue."""
+def plan(cursor: Any, tables: Sequence[str], fresh: Collection[str] = ()) -> list[TablePlan]:
+    """What would be set aside on these tables, read from the catalogue; on the `fresh` ones
+    (empty when the load locked them) the unique constraints too."""
     out = []
     for table in tables:
         p = TablePlan(table)
+        if table in fresh:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = %s::regclass AND contype = 'u' ORDER BY conname",
+                [table],
+            )
+            p.uniques = [(name, ddl) for name, ddl in cursor.fetchall()]
         cursor.execute(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indexrelid"
@@ -81,10 +93,21 @@ def lock(tables: Sequence[str]) -> None:
 
 
 @contextmanager
-def indexes_set_aside(tables: Sequence[str], *, on_rebuild: Any = None) -> Iterator[list[TablePlan]]:
-    """Drop the secondary indexes and foreign keys of the tables; on leaving normally, create
-    them again (on_rebuild() is called first: the job says so on its page). Must run inside a
-    transaction (an atomic block): leaving by an exception leaves the rollback to it."""
+def indexes_set_aside(
+    tables: Sequence[str], *, fresh: Collection[str] = (), on_rebuild: Any = None
+) -> Iterator[list[TablePlan]]:
+    """Drop the secondary indexes and foreign keys of the tables, and the unique constraints of
+    the `fresh` ones; on leaving normally, create them again (on_rebuild() is called first: the
+    job says so on its page). Must run inside a transaction (an atomic block): leaving by an
+    exception leaves the rollback to it.
+
+    Why the unique constraints of a table that was empty: into it, nothing can be written during
+    the load but the load's own rows (the lock), and the load already refuses its own twins (the
+    handler remembers every key of the file and every address it created), so the constraint
+    has nothing to refuse row by row; keeping it cost the server a random B-tree insert per row
+    (~4.5 µs a row against ~1.1 µs to build it once at the end, docs/benchmarks-import.md). It is
+    built again before the commit like the rest: a twin that got through anyway fails the load
+    there, named, and nothing is committed."""
     if not connection.in_atomic_block:
         raise RuntimeError("indexes_set_aside needs a transaction: its DDL must roll back with the rows")
     lock(tables)
@@ -93,9 +116,9 @@ def indexes_set_aside(tables: Sequence[str], *, on_rebuild: Any = None) -> Itera
         # ("pending trigger events"): run them now, and defer again what was deferred.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        plans = plan(cursor, tables)
+        plans = plan(cursor, tables, fresh)
         for p in plans:
-            for name, _ in p.foreign_keys:
+            for name, _ in p.foreign_keys + p.uniques:
                 cursor.execute(f"ALTER TABLE {_q(p.table)} DROP CONSTRAINT {_q(name)}")
             for name, _ in p.indexes:
                 cursor.execute(f"DROP INDEX {_q(name)}")
@@ -109,6 +132,8 @@ def indexes_set_aside(tables: Sequence[str], *, on_rebuild: Any = None) -> Itera
             for p in plans:
                 for name, ddl in p.indexes:  # noqa: B007 (named in the error below)
                     cursor.execute(ddl)
+                for name, ddl in p.uniques:
+                    cursor.execute(f"ALTER TABLE {_q(p.table)} ADD CONSTRAINT {_q(name)} {ddl}")
             # The foreign keys after the indexes: checking one is a join that may use them.
             for p in plans:
                 for name, ddl in p.foreign_keys:

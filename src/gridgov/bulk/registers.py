@@ -13,6 +13,9 @@ written on another connection: so `prepare` never counts on the previous batch b
 What it learns about the file's addresses (the grid of each new address key, the grid of each
 community/road/number) is remembered by the handler across batches, and the address ids are
 looked up at write time, inside the batch's transaction.
+
+On PostgreSQL, `check_batch` also encodes what it can of each valid row as COPY text
+(`encode_rows`): the writing then only appends the address id and the grid and joins the lines.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from django.db import connection
 
 from gridgov.bulk.columns import Column, columns_for
 from gridgov.bulk.enums import RegisterKind
@@ -35,7 +40,7 @@ from gridgov.bulk.resolve import (
     parse_coordinates,
 )
 from gridgov.bulk.sealing import FieldSealer
-from gridgov.bulk.sqlwrite import insert_rows, select_in
+from gridgov.bulk.sqlwrite import NULL, copy_escape, copy_plain, insert_lines, insert_rows, select_in
 from gridgov.core.errors import InvalidInput
 from gridgov.core.pii import mask_id_number, mask_name, mask_phone, normalize_phone
 from gridgov.geo.index import Layer
@@ -98,6 +103,19 @@ class Written:
 BAD_PHONE = "联系电话应为 11 位手机号或带区号的固话"
 
 
+def _stored_text(p: AddressParts) -> tuple[str, str, str, str, str, str]:
+    """The text columns of the Address row the parts make, in the order of _ADDRESS_LINE."""
+    return p.road, p.number, p.building, p.unit, p.room, p.text[:255]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _copy_id(value: int | None) -> str:
+    return NULL if value is None else str(value)
+
+
 def _phone_ok(digits: str) -> bool:
     # A mainland mobile (11 digits from 1) or a fixed line with its area code (10-12 digits from 0).
     return (len(digits) == 11 and digits[0] == "1") or (10 <= len(digits) <= 12 and digits[0] == "0")
@@ -133,6 +151,10 @@ class Handler:
         self.locked = False
         self.fresh: set[str] = set()
         self.created_ids: dict[str, int] = {}
+        # Called before prepare_checked reads the database: a bulk load that writes batch n on
+        # a thread while batch n+1 is prepared (pipeline._BulkWriter) waits there for batch n,
+        # so a lookup sees every batch before it, as when the two take turns.
+        self.settle: Callable[[], None] = _nothing
         self._address_at = tuple(
             self.pos[k] for k in ("community", "lon", "lat", "road", "number", "building", "unit", "room")
         )
@@ -140,6 +162,9 @@ class Handler:
         self._required = [(i, c) for i, c in cols if c.required]
         self._limited = [(i, c) for i, c in cols if c.max_length]
         self._enums = [(i, c, self.choice_maps[c.key]) for i, c in cols if c.choices is not None]
+        # PostgreSQL: check_batch also encodes the rows as COPY text (encode_rows), and the
+        # writing joins them; SQLite is given the values.
+        self.encode = connection.vendor == "postgresql"
         # The grid layer check_batch places points in: None for this process's current layer
         # (checked against the database once a second); a worker process is given the layer
         # the main process had when it forked, and must not look at the database.
@@ -278,10 +303,40 @@ class Handler:
             if col:
                 p.problem = message
         self.seal_rows(valid)
+        if self.encode:
+            self.encode_rows(valid)
         return checked
 
     def seal_rows(self, rows: list[dict[str, Any]]) -> None:
         """Ciphertexts and blind indexes of the valid rows' personal fields (per row: pure)."""
+
+    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: what can be encoded of the rows' COPY lines before the main process has
+        settled the twins, the address ids and the grids (those it appends): here the Address
+        row each address would create (its _ADDRESS_LINE columns)."""
+        keyed = [r["parts"] for r in rows if r["parts"] is not None and r["parts"].key]
+        plain = copy_plain(v for p in keyed for v in (p.road, p.number, p.building, p.unit, p.room, p.text))
+        # The people of one household are consecutive rows at one address and point: one line
+        # for them all (the same string, which the pickle to the main process sends once).
+        made: dict[tuple[str, float | None, float | None], str] = {}
+        for p in keyed:
+            same = (p.key, p.lon, p.lat)
+            line = made.get(same)
+            if line is not None:
+                p.line = line
+                continue
+            road, number, building, unit, room, text = _stored_text(p)
+            if not plain:
+                road, number, building, unit, room, text = map(
+                    copy_escape, (road, number, building, unit, room, text)
+                )
+            lon = NULL if p.lon is None else repr(p.lon)
+            lat = NULL if p.lat is None else repr(p.lat)
+            p.line = (
+                f"{p.community.id}\t{road}\t{number}\t{building}\t{unit}\t{room}\t{text}\t{p.key}"
+                f"\t{lon}\t{lat}"
+            )
+            made[same] = p.line
 
     def prepare(self, batch: Batch) -> Prepared:
         return self.prepare_checked(self.check_batch(batch))
@@ -290,33 +345,36 @@ class Handler:
         """The rest of `prepare`, in the main process: twins within the file (across batches)
         and in the database, the grid from what the database and the earlier batches know, the
         scope."""
+        if not all(t in self.fresh for t in self.tables()):
+            self.settle()  # the lookups below read what the batches before wrote
         prepared = Prepared(seen_rows=checked.seen_rows)
         rows: list[tuple[int, dict[str, Any]]] = []
         issues = prepared.issues
+        seen, unique_key = self.seen, self.unique_key
         for n, row_issues, row in checked.entries:
             if row is None:
                 issues.extend(row_issues or ())
                 prepared.error_rows += 1
                 continue
-            key = self.unique_key(row)
-            if key in self.seen:
+            key = unique_key(row)
+            if key in seen:
                 issues.append(
                     self.issue(
                         n,
                         self.key_column,
                         self.shown_key(row),
                         "duplicate_in_file",
-                        f"与第 {self.seen[key]} 行重复",
+                        f"与第 {seen[key]} 行重复",
                     )
                 )
                 prepared.error_rows += 1
                 continue
-            self.seen[key] = n
+            seen[key] = n
             rows.append((n, row))
         in_db = self.existing_keys([r for _, r in rows])
-        kept: list[dict[str, Any]] = []
-        for n, row in rows:
-            if self.unique_key(row) in in_db:
+        kept: list[dict[str, Any]] = [] if in_db else [r for _, r in rows]
+        for n, row in rows if in_db else ():
+            if unique_key(row) in in_db:
                 issues.append(
                     self.issue(
                         n, self.key_column, self.shown_key(row), "duplicate_in_database", self.in_db_message
@@ -359,9 +417,7 @@ class Handler:
         """Grid of every row: by coordinates, else from what the database knows."""
         parts = [r["parts"] for r in rows if r["parts"] is not None]
         # Placed by coordinates in check_batch; p.problem when the point is in no grid.
-        bad_ids = {id(p) for p in parts if p.problem}
-        message_of = {id(p): p.problem for p in parts if p.problem}
-        keyed = [p for p in parts if p.key and id(p) not in bad_ids]
+        keyed = [p for p in parts if p.key and not p.problem]
         known = (
             {}
             if self._empty(Address)
@@ -395,6 +451,7 @@ class Handler:
             and (p.community.id, p.road, p.number) not in near_grid
         ]
         if missing:
+            self.settle()
             for cid, road, number, grid in (
                 Address.objects.filter(
                     community_id__in={p.community.id for p in missing},
@@ -406,12 +463,12 @@ class Handler:
             ):
                 near.setdefault((cid, road, number), grid)
         kept = []
+        # Only an importer bound to grids can meet a grid outside their scope.
+        limited = self.directory.limited
         for row in rows:
             p = row["parts"]
-            if p is not None and id(p) in bad_ids:
-                issues.append(
-                    self.issue(row["n"], "lon", f"{p.lon},{p.lat}", "unresolvable", message_of[id(p)])
-                )
+            if p is not None and p.problem:
+                issues.append(self.issue(row["n"], "lon", f"{p.lon},{p.lat}", "unresolvable", p.problem))
                 prepared.error_rows += 1
                 continue
             if p is not None and p.grid_id is None:
@@ -421,7 +478,7 @@ class Handler:
                     only = self.directory.grids_of.get(p.community.id, [])
                     if len(only) == 1:
                         p.grid_id = only[0]
-            if p is not None and not self.directory.grid_allowed(p.grid_id):
+            if limited and p is not None and not self.directory.grid_allowed(p.grid_id):
                 issues.append(
                     self.issue(
                         row["n"],
@@ -495,9 +552,9 @@ class Handler:
         self.created_ids.update(by_key)
         self._set_address_ids(rows, by_key)
 
-    _ADDRESS_COLUMNS = (
+    # The columns of AddressParts.line, in order (the id before them, the grid after them).
+    _ADDRESS_LINE = (
         "community_id",
-        "grid_id",
         "road",
         "number",
         "building",
@@ -511,33 +568,29 @@ class Handler:
 
     def _insert_addresses(self, new: dict[str, AddressParts], *, ids: range | None = None) -> int:
         """Write the new addresses (with their ids when drawn beforehand); the rows written."""
+        constants = {"source": self.source, "created_at": self.now, "updated_at": self.now}
+        columns = [*self._ADDRESS_LINE, "grid_id"]
+        if ids is not None:
+            columns.insert(0, "id")
+        if self.encode:
+            lines = [f"{p.line}\t{_copy_id(p.grid_id)}" for p in new.values()]
+            if ids is not None:
+                lines = [f"{pk}\t{line}" for pk, line in zip(ids, lines, strict=True)]
+            return insert_lines(Address, columns, lines, now=self.now, constants=constants)
         values: list[tuple[Any, ...]] = [
             (
                 p.community.id,
-                p.grid_id,
-                p.road,
-                p.number,
-                p.building,
-                p.unit,
-                p.room,
-                p.text[:255],
+                *_stored_text(p),
                 k,
                 p.lon,
                 p.lat,
+                p.grid_id,
             )
             for k, p in new.items()
         ]
-        columns = list(self._ADDRESS_COLUMNS)
         if ids is not None:
-            columns.insert(0, "id")
             values = [(pk, *v) for pk, v in zip(ids, values, strict=True)]
-        return insert_rows(
-            Address,
-            columns,
-            values,
-            now=self.now,
-            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
-        )
+        return insert_rows(Address, columns, values, now=self.now, constants=constants)
 
     @staticmethod
     def _set_address_ids(rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
@@ -652,6 +705,42 @@ class ResidentHandler(Handler):
             r["phone_sealed"] = sph
             r["phone_index"] = iph
 
+    # The columns of a resident's COPY line from encode_rows, then the address and the grid.
+    _LINE = (
+        "name",
+        "id_number",
+        "id_number_index",
+        "phone",
+        "phone_index",
+        "gender",
+        "birth_date",
+        "kind",
+        "household_no",
+        "relation",
+        "community_id",
+        "address_id",
+        "grid_id",
+    )
+
+    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
+        """The row's own columns as COPY text (its address and grid are appended when written);
+        the row then keeps only what the main process still reads: its keys, number, parts."""
+        super().encode_rows(rows)
+        male, female = Gender.MALE.value, Gender.FEMALE.value
+        plain = copy_plain(v for r in rows for v in (r["name"], r["household_no"]))
+        for r in rows:
+            v = r["id_number"]
+            name, household = r.pop("name"), r.pop("household_no")
+            if not plain:
+                name, household = copy_escape(name), copy_escape(household)
+            # The birth date as ISO 8601's basic form (19900101), which PostgreSQL reads as a date.
+            r["copy"] = (
+                f"{name}\t{r.pop('id_sealed')}\t{r['id_index']}\t{r.pop('phone_sealed')}\t{r.pop('phone_index')}"
+                f"\t{male if v[16] in '13579' else female}\t{v[6:14]}\t{r.pop('kind')}\t{household}"
+                f"\t{r.pop('relation')}\t{r['parts'].community.id}"
+            )
+            del r["phone"]
+
     def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._empty(Resident):
             return set()
@@ -660,6 +749,21 @@ class ResidentHandler(Handler):
         return {r["id_number"] for r in rows if r["id_index"] in found}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+        constants = {
+            "id_type": IdType.ID_CARD.value,
+            "source": self.source,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        if self.encode:
+            lines = []
+            for r in rows:
+                p = r["parts"]
+                aid, grid = p.address_id if p.key else None, p.grid_id
+                lines.append(f"{r['copy']}\t{NULL if aid is None else aid}\t{NULL if grid is None else grid}")
+            written.rows += insert_lines(Resident, self._LINE, lines, now=self.now, constants=constants)
+            written.conflicts += len(lines) - written.rows
+            return
         male, female = Gender.MALE.value, Gender.FEMALE.value
         out = []
         for r in rows:
@@ -678,37 +782,12 @@ class ResidentHandler(Handler):
                     r["kind"],
                     r["household_no"],
                     r["relation"],
-                    address_id,
                     p.community.id,
+                    address_id,
                     p.grid_id,
                 )
             )
-        written.rows += insert_rows(
-            Resident,
-            [
-                "name",
-                "id_number",
-                "id_number_index",
-                "phone",
-                "phone_index",
-                "gender",
-                "birth_date",
-                "kind",
-                "household_no",
-                "relation",
-                "address_id",
-                "community_id",
-                "grid_id",
-            ],
-            out,
-            now=self.now,
-            constants={
-                "id_type": IdType.ID_CARD.value,
-                "source": self.source,
-                "created_at": self.now,
-                "updated_at": self.now,
-            },
-        )
+        written.rows += insert_rows(Resident, self._LINE, out, now=self.now, constants=constants)
         written.conflicts += len(out) - written.rows
 
 

@@ -75,6 +75,11 @@ class Directory:
             return any(gc.startswith(code) for gc in s.grid_codes)
         return False
 
+    @property
+    def limited(self) -> bool:
+        """Whether grid_allowed can say no (an importer bound to grids)."""
+        return self.scope.kind == ScopeKind.GRIDS
+
     def grid_allowed(self, grid_id: int | None) -> bool:
         if self.scope.kind == ScopeKind.GRIDS:
             return grid_id is not None and grid_id in self.scope.grid_ids
@@ -108,6 +113,9 @@ class AddressParts:
     grid_id: int | None = None
     address_id: int | None = None
     problem: str = ""  # why the point cannot be placed (locate_batch), "" when it can
+    # On PostgreSQL, the Address row it would create in COPY's text format, but its id and grid
+    # (Handler.encode_rows): built where the row is checked, so the writing process only joins.
+    line: str = ""
 
 
 def parse_coordinates(lon_text: str, lat_text: str) -> tuple[float | None, float | None, str, str]:

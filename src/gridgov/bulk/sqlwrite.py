@@ -6,6 +6,8 @@ transaction.
   row's unique key turned up meanwhile (a twin written by someone else since the batch was
   checked), the batch goes again through a temporary table and `INSERT … SELECT … ON CONFLICT DO
   NOTHING`, so the twin is skipped rather than failing the batch.
+- PostgreSQL, rows already encoded (`insert_lines`): the same in COPY's text format, the lines
+  built where the rows were checked (a worker process), so the writing process only joins them.
 - SQLite: `INSERT OR IGNORE … executemany`.
 
 The values must already be in database form (`Field.get_db_prep_save`; a date as a `date`, not
@@ -16,8 +18,8 @@ field's default, so a field added later with a default needs no change here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models
@@ -57,6 +59,16 @@ def prep(model: type[models.Model], column_values: dict[str, Any]) -> dict[str, 
     return {c: by_column[c].get_db_prep_save(v, connection) for c, v in column_values.items()}
 
 
+def _with_constants(
+    model: type[models.Model], columns: Sequence[str], constants: dict[str, Any] | None, now: datetime
+) -> tuple[list[str], list[Any]]:
+    """Every column written (the given ones, then the constants, then the defaults of the rest)
+    and the database values of the constants and defaults, in that order."""
+    const = prep(model, constants or {})
+    const.update(default_columns(model, [*columns, *const], now=now))
+    return [*columns, *const], list(const.values())
+
+
 def insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -70,23 +82,88 @@ def insert_rows(
     written."""
     if not rows:
         return 0
-    const = prep(model, constants or {})
-    given = [*columns, *const]
-    const.update(default_columns(model, given, now=now))
-    all_columns = [*columns, *const]
-    tail = tuple(const.values())
+    all_columns, const = _with_constants(model, columns, constants, now)
+    tail = tuple(const)
     table = _quote(model._meta.db_table)
     names = ", ".join(_quote(c) for c in all_columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             types = _pg_types(cursor.cursor, model._meta.db_table, all_columns)
-            return _pg_insert(cursor.cursor, table, names, rows, tail, model._meta.db_table, types)
+            send = _binary_copy(rows, tail, types)
+            return _pg_write(cursor.cursor, table, names, model._meta.db_table, len(rows), send)
         marks = ", ".join(["%s"] * len(all_columns))
         cursor.executemany(
             f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
             [r + tail for r in rows],
         )
         return int(cursor.rowcount)
+
+
+# COPY's text format: these four characters of a value are written as escapes, and NULL as \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def copy_escape(value: str) -> str:
+    """A text value as COPY's text format writes it: the common value (printable, no backslash)
+    as it is, tested by two C calls; isprintable() is False for a tab, a newline or a CR."""
+    if value.isprintable() and "\\" not in value:
+        return value
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_plain(values: Iterable[str]) -> bool:
+    """Whether none of the values needs copy_escape: tested on all of them joined, one C pass
+    for a whole batch, so that the common batch escapes nothing value by value."""
+    joined = "".join(values)
+    return joined.isprintable() and "\\" not in joined
+
+
+def copy_value(value: Any) -> str:
+    """A value in database form (as get_db_prep_save gives it) in COPY's text format."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return copy_escape(value)
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same double
+    if isinstance(value, (int, datetime, date)):
+        return str(value)
+    raise TypeError(f"no COPY text form for {type(value).__name__}: give it as text")
+
+
+def insert_lines(
+    model: type[models.Model],
+    columns: Sequence[str],
+    lines: Sequence[str],
+    *,
+    now: datetime,
+    constants: dict[str, Any] | None = None,
+) -> int:
+    """PostgreSQL only: `insert_rows` for rows already encoded as lines of COPY's text format
+    (the values of `columns` in order, tab-separated, escaped, each line without its newline),
+    built where the rows were checked (a worker process: workers.py) so that this process only
+    joins them. The constants and defaults are added to every line here, the same as
+    insert_rows; the same savepoint and fallback for a twin written meanwhile."""
+    if not lines:
+        return 0
+    all_columns, const = _with_constants(model, columns, constants, now)
+    tail = "".join("\t" + copy_value(v) for v in const) + "\n"
+    payload = (tail.join(lines) + tail).encode()
+    table = _quote(model._meta.db_table)
+    names = ", ".join(_quote(c) for c in all_columns)
+    with connection.cursor() as cursor:
+        return _pg_write(cursor.cursor, table, names, model._meta.db_table, len(lines), _text_copy(payload))
+
+
+def _text_copy(payload: bytes) -> Callable[[Any, str, str], None]:
+    def send(raw: Any, table: str, names: str) -> None:
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            copy.write(payload)
+
+    return send
 
 
 def _pg_types(raw: Any, db_table: str, columns: Sequence[str]) -> list[int]:
@@ -100,24 +177,21 @@ def _pg_types(raw: Any, db_table: str, columns: Sequence[str]) -> list[int]:
     return [oid_of[c] for c in columns]
 
 
-def _copy(
-    raw: Any, table: str, names: str, rows: Sequence[tuple[Any, ...]], tail: tuple[Any, ...], types: list[int]
-) -> None:
-    with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
-        write = copy.write_row
-        for r in rows:
-            write(r + tail)
+def _binary_copy(
+    rows: Sequence[tuple[Any, ...]], tail: tuple[Any, ...], types: list[int]
+) -> Callable[[Any, str, str], None]:
+    def send(raw: Any, table: str, names: str) -> None:
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            for r in rows:
+                write(r + tail)
+
+    return send
 
 
-def _pg_insert(
-    raw: Any,
-    table: str,
-    names: str,
-    rows: Sequence[tuple[Any, ...]],
-    tail: tuple[Any, ...],
-    db_table: str,
-    types: list[int],
+def _pg_write(
+    raw: Any, table: str, names: str, db_table: str, count: int, send: Callable[[Any, str, str], None]
 ) -> int:
     """COPY straight into the table inside a savepoint: the caller has already left out every
     row whose key is in the database, so this is the common case and the fastest. Only when a
@@ -127,15 +201,15 @@ def _pg_insert(
 
     raw.execute("SAVEPOINT bulk_copy")
     try:
-        _copy(raw, table, names, rows, tail, types)
+        send(raw, table, names)
     except pg_errors.UniqueViolation:
         raw.execute("ROLLBACK TO SAVEPOINT bulk_copy")
     else:
         raw.execute("RELEASE SAVEPOINT bulk_copy")
-        return len(rows)
+        return count
     tmp = _quote(f"bulk_{db_table}")
     raw.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
-    _copy(raw, tmp, names, rows, tail, types)
+    send(raw, tmp, names)
     raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {tmp} ON CONFLICT DO NOTHING")  # noqa: S608
     written = int(raw.rowcount)
     raw.execute(f"DROP TABLE {tmp}")

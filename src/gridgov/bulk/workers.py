@@ -13,10 +13,13 @@ session: libpq says goodbye to the server) and any attempt to use one raises. Un
 only the forking thread, and a worker uses nothing that thread may hold at that moment (its
 connection, the logging locks: a worker logs nothing).
 
-What travels: a batch's raw cells out (lists of str), and back compact tuples per valid row
+What travels: out, a batch as the file's lines (bytes: readers.LineBatch, for a plain CSV, the
+worker cuts the cells) or as its cells (any other file); back, compact tuples per valid row
 (the row's values in one order, the address parts without the community object), which the
-main process turns into the same rows the in-process path builds. Batches come back in order;
-at most `workers + 1` are in flight, to bound memory.
+main process turns into the same rows the in-process path builds. On PostgreSQL those values
+include the row already encoded as COPY text (Handler.encode_rows), so the main process neither
+encodes nor sends value by value. Batches come back in order; at most `workers + 1` are in
+flight, to bound memory.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
-from gridgov.bulk.readers import Batch
+from gridgov.bulk.readers import Batch, LineBatch
 from gridgov.bulk.registers import Checked, Entry, Handler
 from gridgov.bulk.resolve import AddressParts, CommunityRef
 from gridgov.core.errors import DomainError
@@ -89,11 +92,12 @@ def _ready() -> int:
 Packed = tuple[int, tuple[str, ...], list[Any]]
 
 
-def _check(first_row: int, rows: list[list[str]]) -> Packed:
-    """In the worker: one batch through check_batch, packed."""
+def _check(batch: Batch | LineBatch) -> Packed:
+    """In the worker: one batch (cut from its lines here when it comes as the file's bytes)
+    through check_batch, packed."""
     assert _handler is not None
     try:
-        return pack(_handler.check_batch(Batch(first_row, rows)))
+        return pack(_handler.check_batch(batch.batch() if isinstance(batch, LineBatch) else batch))
     except Exception as exc:
         raise WorkerFailed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
 
@@ -130,6 +134,7 @@ def pack(checked: Checked) -> Packed:
                     p.grid_id,
                     p.address_id,
                     p.problem,
+                    p.line,
                 ),
             )
         )
@@ -175,8 +180,8 @@ class Checkers:
         for f in [self.pool.submit(_ready) for _ in range(workers)]:
             f.result()
 
-    def checked(self, batches: Iterable[Batch]) -> Iterator[Checked]:
-        in_flight: deque[tuple[Batch, Future[Packed]]] = deque()
+    def checked(self, batches: Iterable[Batch | LineBatch]) -> Iterator[Checked]:
+        in_flight: deque[tuple[Batch | LineBatch, Future[Packed]]] = deque()
         source = iter(batches)
         depth = self.workers + 1
         exhausted = False
@@ -186,7 +191,7 @@ class Checkers:
                 if batch is None:
                     exhausted = True
                     break
-                in_flight.append((batch, self.pool.submit(_check, batch.first_row, batch.rows)))
+                in_flight.append((batch, self.pool.submit(_check, batch)))
             if not in_flight:
                 return
             batch, future = in_flight.popleft()
@@ -195,12 +200,16 @@ class Checkers:
             except (WorkerFailed, BrokenProcessPool) as exc:
                 log.error("import worker failed on rows %s+: %s", batch.first_row, exc)
                 first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                last = batch.first_row + len(batch.rows) - 1
+                held = batch.lines if isinstance(batch, LineBatch) else len(batch.rows)
+                last = batch.first_row + held - 1
                 raise DomainError(
                     f"检查第 {batch.first_row}–{last} 行时出错,未完成导入:{first_line}",
                     f"checking rows {batch.first_row}-{last} failed; the import did not finish: {first_line}",
                     code="check_failed",
                 ) from exc
+            if isinstance(batch, LineBatch) and batch.last and not packed[0]:
+                # Only blank lines after the last row: RowSource.batches gives no such batch.
+                continue
             yield unpack(packed, self.communities)
 
     def close(self) -> None:

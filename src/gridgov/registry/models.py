@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from gridgov.accounts.models import Department
 from gridgov.core.crypto import EncryptedTextField
+from gridgov.core.fields import CodeField
 from gridgov.geo.models import Grid, Region
 from gridgov.registry.enums import (
     ChangeAction,
@@ -102,7 +103,7 @@ class Address(Placed):
     unit = models.CharField("单元", max_length=16, blank=True)
     room = models.CharField("房间", max_length=16, blank=True)
     text = models.CharField("完整地址", max_length=255)
-    key = models.CharField(max_length=64, editable=False)
+    key = CodeField(max_length=64, editable=False)
     lon = models.FloatField("经度", null=True, blank=True)
     lat = models.FloatField("纬度", null=True, blank=True)
 
@@ -152,15 +153,15 @@ class Resident(Placed):
     name = models.CharField("姓名", max_length=64)
     id_type = models.CharField("证件类型", max_length=16, choices=IdType.choices, default=IdType.ID_CARD)
     id_number = EncryptedTextField("证件号码", index_field="id_number_index", normalizer=ID_NORMALIZER)
-    id_number_index = models.CharField(max_length=64, editable=False)
+    id_number_index = CodeField(max_length=64, editable=False)
     phone = EncryptedTextField("联系电话", blank=True, index_field="phone_index", normalizer=PHONE_NORMALIZER)
-    phone_index = models.CharField(max_length=64, blank=True, editable=False)
+    phone_index = CodeField(max_length=64, blank=True, editable=False)
     gender = models.CharField("性别", max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     kind = models.CharField(
         "人口类型", max_length=16, choices=ResidentKind.choices, default=ResidentKind.REGISTERED
     )
-    household_no = models.CharField("户号", max_length=32, blank=True)
+    household_no = CodeField("户号", max_length=32, blank=True)
     relation = models.CharField("与户主关系", max_length=16, choices=Relation.choices, default=Relation.OTHER)
     address = models.ForeignKey(
         Address,
@@ -209,7 +210,7 @@ class Organization(Placed):
     )
     legal_person = models.CharField("法定代表人", max_length=64, blank=True)
     phone = EncryptedTextField("联系电话", blank=True, index_field="phone_index", normalizer=PHONE_NORMALIZER)
-    phone_index = models.CharField(max_length=64, blank=True, editable=False)
+    phone_index = CodeField(max_length=64, blank=True, editable=False)
     employees = models.PositiveIntegerField("从业人数", null=True, blank=True)
 
     class Meta:
