@@ -86,6 +86,18 @@ def test_each_case_adds_its_words_and_hexagon_to_every_code_above_it(world, pers
     assert stats_verify() == []
 
 
+def test_how_a_matter_reached_us_and_the_address_are_not_topics(world, personas):
+    # A grid worker's report: "patrolling, the grid worker found …; people report … building 3,
+    # unit door". Only what is happening may become a hot word.
+    stats_refresh()
+    desk = personas.city_dispatcher
+    _create(desk, world.grid, "网格员巡查发现垃圾堆放", "群众反映3号楼单元门口垃圾堆放多日")
+    stats_refresh()
+    words = set(_counts(RecentDim.WORD, world.city.prefix))
+    assert words == {"垃圾堆", "门口", "多日"}
+    assert not words & {"网格员", "网格", "巡查", "发现", "群众反映", "号楼", "单元"}
+
+
 def test_a_moved_case_takes_its_words_and_hexagon_along_and_the_recount_agrees(world, personas):
     stats_refresh()
     desk = personas.city_dispatcher
