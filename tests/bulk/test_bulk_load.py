@@ -24,8 +24,9 @@ TABLES = ("registry_resident", "registry_address")
 pytestmark = pytest.mark.postgres
 
 
-def _catalogue() -> tuple[list[tuple], list[tuple]]:
-    """Every index of the tables, and every constraint of them or pointing at them."""
+def _catalogue() -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Every index of the tables, every constraint of them or pointing at them, and every
+    column's default (a bulk load makes its constants the defaults meanwhile)."""
     with connection.cursor() as c:
         c.execute(
             "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1, 2",
@@ -39,7 +40,13 @@ def _catalogue() -> tuple[list[tuple], list[tuple]]:
             [list(TABLES), list(TABLES)],
         )
         constraints = c.fetchall()
-    return indexes, constraints
+        c.execute(
+            "SELECT table_name, column_name, column_default FROM information_schema.columns"
+            " WHERE table_name = ANY(%s) ORDER BY 1, 2",
+            [list(TABLES)],
+        )
+        defaults = c.fetchall()
+    return indexes, constraints, defaults
 
 
 def _args(path, *extra: str) -> list[str]:
@@ -74,7 +81,13 @@ def test_a_bulk_load_imports_every_row_and_puts_back_every_index_and_foreign_key
     assert someone.id_number == data[100]["id_number"] and someone.phone == data[100]["phone"]
     assert someone.grid_id is not None and someone.address is not None
     assert someone.address.road == "张掖路"
+    # The columns the same in every row, left to the tables' defaults during the load.
+    same = (someone.id_type, someone.source, someone.nationality, someone.note)
+    assert same == ("id_card", "imported", "", "")
+    assert someone.created_at == someone.updated_at == someone.address.created_at
+    assert someone.address.source == "imported"
     assert _catalogue() == before
+    assert all(default is None or "nextval" in default for *_, default in before[2])
 
 
 def test_a_bulk_load_in_all_or_nothing_mode_checks_first_and_writes_nothing_when_a_row_is_bad(rows, tmp_path):

@@ -38,7 +38,7 @@ import itertools
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from gridgov.bulk.models import ImportIssue, ImportJob
 from gridgov.bulk.readers import RowSource
 from gridgov.bulk.registers import HANDLERS, Handler, Issue, Prepared, Written
 from gridgov.bulk.resolve import Directory
+from gridgov.bulk.sqlwrite import constant_defaults
 from gridgov.bulk.workers import Checkers, workers_wanted
 from gridgov.core import clock
 from gridgov.core.errors import DomainError
@@ -404,8 +405,11 @@ def _run_bulk_load(
                 rebuild.indexes_set_aside(
                     tables, fresh=fresh, on_rebuild=lambda: side.post(message=rebuilding)
                 ),
+                ExitStack() as defaults,
                 _BulkWriter(job, handler) as writer,
             ):
+                for model, columns, constants in handler.bulk_writes():
+                    defaults.enter_context(constant_defaults(model, columns, constants, now=handler.now))
                 done_here = 0
                 # Batch n+1 is prepared (by this generator) while batch n is being written.
                 batches = _prepared(handler, _source(job), job.batch_size, checkers)

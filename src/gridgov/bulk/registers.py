@@ -568,7 +568,7 @@ class Handler:
 
     def _insert_addresses(self, new: dict[str, AddressParts], *, ids: range | None = None) -> int:
         """Write the new addresses (with their ids when drawn beforehand); the rows written."""
-        constants = {"source": self.source, "created_at": self.now, "updated_at": self.now}
+        constants = self.address_constants()
         columns = [*self._ADDRESS_LINE, "grid_id"]
         if ids is not None:
             columns.insert(0, "id")
@@ -608,6 +608,27 @@ class Handler:
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
         raise NotImplementedError
+
+    # The register's own columns as write_rows gives them (the Address handler has none: its
+    # rows are written by write_addresses).
+    own_columns: tuple[str, ...] = ()
+
+    def address_constants(self) -> dict[str, Any]:
+        return {"source": self.source, "created_at": self.now, "updated_at": self.now}
+
+    def own_constants(self) -> dict[str, Any]:
+        """The values the same in every row of the register's own table."""
+        return {"source": self.source, "created_at": self.now, "updated_at": self.now}
+
+    def bulk_writes(self) -> list[tuple[type[Any], tuple[str, ...], dict[str, Any]]]:
+        """(model, columns, constants) of every table the writing fills: what a bulk load makes
+        the tables' defaults meanwhile (sqlwrite.constant_defaults)."""
+        out: list[tuple[type[Any], tuple[str, ...], dict[str, Any]]] = [
+            (Address, (*self._ADDRESS_LINE, "grid_id"), self.address_constants())
+        ]
+        if self.own_columns:
+            out.append((self.model, self.own_columns, self.own_constants()))
+        return out
 
     def write(self, prepared: Prepared) -> Written:
         written = Written()
@@ -706,7 +727,7 @@ class ResidentHandler(Handler):
             r["phone_index"] = iph
 
     # The columns of a resident's COPY line from encode_rows, then the address and the grid.
-    _LINE = (
+    own_columns = (
         "name",
         "id_number",
         "id_number_index",
@@ -741,6 +762,9 @@ class ResidentHandler(Handler):
             )
             del r["phone"]
 
+    def own_constants(self) -> dict[str, Any]:
+        return {"id_type": IdType.ID_CARD.value, **super().own_constants()}
+
     def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._empty(Resident):
             return set()
@@ -749,19 +773,14 @@ class ResidentHandler(Handler):
         return {r["id_number"] for r in rows if r["id_index"] in found}
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        constants = {
-            "id_type": IdType.ID_CARD.value,
-            "source": self.source,
-            "created_at": self.now,
-            "updated_at": self.now,
-        }
+        constants = self.own_constants()
         if self.encode:
             lines = []
             for r in rows:
                 p = r["parts"]
                 aid, grid = p.address_id if p.key else None, p.grid_id
                 lines.append(f"{r['copy']}\t{NULL if aid is None else aid}\t{NULL if grid is None else grid}")
-            written.rows += insert_lines(Resident, self._LINE, lines, now=self.now, constants=constants)
+            written.rows += insert_lines(Resident, self.own_columns, lines, now=self.now, constants=constants)
             written.conflicts += len(lines) - written.rows
             return
         male, female = Gender.MALE.value, Gender.FEMALE.value
@@ -787,7 +806,7 @@ class ResidentHandler(Handler):
                     p.grid_id,
                 )
             )
-        written.rows += insert_rows(Resident, self._LINE, out, now=self.now, constants=constants)
+        written.rows += insert_rows(Resident, self.own_columns, out, now=self.now, constants=constants)
         written.conflicts += len(out) - written.rows
 
 
@@ -840,6 +859,11 @@ class HouseHandler(Handler):
             "area_m2": area,
         }
 
+    own_columns = ("address_id", "use", "ownership", "area_m2")
+
+    def own_constants(self) -> dict[str, Any]:
+        return {"created_at": self.now, "updated_at": self.now}
+
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["parts"].key)
 
@@ -857,13 +881,8 @@ class HouseHandler(Handler):
 
     def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
         out = [(r["parts"].address_id, r["use"], r["ownership"], r["area_m2"]) for r in rows]
-        written.rows += insert_rows(
-            House,
-            ["address_id", "use", "ownership", "area_m2"],
-            out,
-            now=self.now,
-            constants={"created_at": self.now, "updated_at": self.now},
-        )
+        constants = self.own_constants()
+        written.rows += insert_rows(House, self.own_columns, out, now=self.now, constants=constants)
         written.conflicts += len(out) - written.rows
 
 
@@ -901,6 +920,18 @@ class OrganizationHandler(Handler):
             "phone": digits,
         }
 
+    own_columns = (
+        "usc_code",
+        "name",
+        "kind",
+        "legal_person",
+        "phone",
+        "phone_index",
+        "address_id",
+        "community_id",
+        "grid_id",
+    )
+
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["usc_code"])
 
@@ -937,21 +968,7 @@ class OrganizationHandler(Handler):
                 )
             )
         written.rows += insert_rows(
-            Organization,
-            [
-                "usc_code",
-                "name",
-                "kind",
-                "legal_person",
-                "phone",
-                "phone_index",
-                "address_id",
-                "community_id",
-                "grid_id",
-            ],
-            out,
-            now=self.now,
-            constants={"source": self.source, "created_at": self.now, "updated_at": self.now},
+            Organization, self.own_columns, out, now=self.now, constants=self.own_constants()
         )
         written.conflicts += len(out) - written.rows
 

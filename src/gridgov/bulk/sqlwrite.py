@@ -18,7 +18,8 @@ field's default, so a field added later with a default needs no change here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -59,14 +60,74 @@ def prep(model: type[models.Model], column_values: dict[str, Any]) -> dict[str, 
     return {c: by_column[c].get_db_prep_save(v, connection) for c, v in column_values.items()}
 
 
+def _constant_columns(
+    model: type[models.Model], columns: Sequence[str], constants: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """The database value of every column not in `columns`: the constants, then the defaults."""
+    const = prep(model, constants or {})
+    const.update(default_columns(model, [*columns, *const], now=now))
+    return const
+
+
 def _with_constants(
     model: type[models.Model], columns: Sequence[str], constants: dict[str, Any] | None, now: datetime
 ) -> tuple[list[str], list[Any]]:
     """Every column written (the given ones, then the constants, then the defaults of the rest)
-    and the database values of the constants and defaults, in that order."""
-    const = prep(model, constants or {})
-    const.update(default_columns(model, [*columns, *const], now=now))
+    and the database values of the constants and defaults, in that order; less those the
+    table's DEFAULT gives already (constant_defaults), which the server fills in itself."""
+    const = _constant_columns(model, columns, constants, now)
+    in_force = _DEFAULTS_IN_FORCE.get(model._meta.db_table)
+    if in_force:
+        const = {c: v for c, v in const.items() if c not in in_force or in_force[c] != v}
     return [*columns, *const], list(const.values())
+
+
+# table → {column: value}: the constants of a bulk load that its table's DEFAULT holds meanwhile.
+_DEFAULTS_IN_FORCE: dict[str, dict[str, Any]] = {}
+
+
+@contextmanager
+def constant_defaults(
+    model: type[models.Model], columns: Sequence[str], constants: dict[str, Any] | None, *, now: datetime
+) -> Iterator[None]:
+    """PostgreSQL, inside a bulk load's transaction (its tables locked): the columns that are the
+    same in every row (the constants and the field defaults that insert_rows and insert_lines
+    would add to each row) become the table's DEFAULT until the block ends, and the writes of
+    the block leave them out of the COPY. Why: the server parsed two timestamps and four short
+    texts of every row again and again, about 1 µs a row of a resident's 3.3 (docs/benchmarks-
+    import.md). The DDL is transactional, as the rest of the load: the old defaults are put back
+    before the commit, and a rollback takes the new ones back with everything else."""
+    from psycopg import sql
+
+    table = model._meta.db_table
+    values = _constant_columns(model, columns, constants, now)
+    raw = connection.connection
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)",
+            [table, list(values)],
+        )
+        before = dict(cursor.fetchall())
+        sets = ", ".join(
+            f"ALTER COLUMN {_quote(c)} SET DEFAULT {sql.Literal(v).as_string(raw)}" for c, v in values.items()
+        )
+        cursor.execute(f"ALTER TABLE {_quote(table)} {sets}")
+    _DEFAULTS_IN_FORCE[table] = values
+    try:
+        yield
+    finally:
+        _DEFAULTS_IN_FORCE.pop(table, None)
+    # Left normally: the old defaults back (left by an exception, the rollback does it).
+    undo = ", ".join(
+        f"ALTER COLUMN {_quote(c)} DROP DEFAULT"
+        if before.get(c) is None
+        else f"ALTER COLUMN {_quote(c)} SET DEFAULT {before[c]}"
+        for c in values
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {_quote(table)} {undo}")
 
 
 def insert_rows(
