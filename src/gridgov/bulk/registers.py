@@ -20,6 +20,7 @@ On PostgreSQL, `check_batch` also encodes what it can of each valid row as COPY 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -73,22 +74,82 @@ class Issue:
 
 
 @dataclass
+class Rows:
+    """The valid rows of a batch, column by column: what check_batch hands on (from a worker
+    process, pickled once a batch) and what prepare_checked and write work on.
+
+    By column, not one object a row: the process that writes is one for the whole file (the
+    workers are many), and over columns its work is a few passes in C (set and dict operations,
+    comprehensions) where over row objects it was some twenty Python steps a row, with a dict
+    and an AddressParts built and freed for each (docs/benchmarks-import.md). Every list holds
+    one entry a row, in the file's order."""
+
+    n: list[int] = field(default_factory=list)  # the file row numbers
+    key: list[str] = field(default_factory=list)  # the register's unique key (twins)
+    lookup: list[str] = field(default_factory=list)  # what existing_keys finds it by (often `key`)
+    shown: list[str] = field(default_factory=list)  # what a twin is reported by (often `key`)
+    # The register's own columns but the address and grid: one COPY line (PostgreSQL, when the
+    # handler encodes them: encode_rows) or a tuple of values.
+    own: list[Any] = field(default_factory=list)
+    community: list[int] = field(default_factory=list)
+    akey: list[str] = field(default_factory=list)  # the address key; "" without an address
+    road: list[str] = field(default_factory=list)
+    number: list[str] = field(default_factory=list)
+    grid: list[int | None] = field(default_factory=list)  # None: not placed by coordinates
+    # The Address row the row would create but its id and grid: a COPY line or a tuple.
+    address: list[Any] = field(default_factory=list)
+    # Offset → (value shown, message) of a point that lies in no grid or outside its community.
+    problem: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # The address ids, set by the main process (_place: found in the database; write_addresses).
+    aid: list[int | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def take(self, keep: list[int]) -> Rows:
+        """The rows at these offsets, in order."""
+        if len(keep) == len(self.n):
+            return self
+        if not keep:
+            return Rows()
+        pick = operator.itemgetter(*keep)
+
+        def col(values: list[Any]) -> list[Any]:
+            got = pick(values)
+            return list(got) if len(keep) > 1 else [got]
+
+        return Rows(
+            n=col(self.n),
+            key=col(self.key),
+            lookup=col(self.lookup),
+            shown=col(self.shown),
+            own=col(self.own),
+            community=col(self.community),
+            akey=col(self.akey),
+            road=col(self.road),
+            number=col(self.number),
+            grid=col(self.grid),
+            address=col(self.address),
+            problem={j: self.problem[i] for j, i in enumerate(keep) if i in self.problem},
+            aid=col(self.aid) if self.aid else [],
+        )
+
+
+@dataclass
 class Prepared:
-    rows: list[dict[str, Any]] = field(default_factory=list)  # the valid rows, parsed
+    rows: Rows = field(default_factory=Rows)  # the valid rows, to be written
     issues: list[Issue] = field(default_factory=list)
     error_rows: int = 0
     seen_rows: int = 0
 
 
-# One row's outcome of check_batch: (row number, its issues, None) or (row number, None, row).
-Entry = tuple[int, list["Issue"] | None, dict[str, Any] | None]
-
-
 @dataclass
 class Checked:
-    """A batch after check_batch: every non-blank row, in order."""
+    """A batch after check_batch: the issues of its bad rows, its valid rows, and how many
+    non-blank rows it had."""
 
-    entries: list[Entry] = field(default_factory=list)
+    bad: list[tuple[int, list[Issue]]] = field(default_factory=list)
+    rows: Rows = field(default_factory=Rows)
     seen_rows: int = 0
 
 
@@ -236,7 +297,7 @@ class Handler:
     def unique_key(self, row: dict[str, Any]) -> str:
         raise NotImplementedError
 
-    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+    def existing_keys(self, rows: Rows) -> set[str]:
         """The unique keys of these rows already in the database."""
         raise NotImplementedError
 
@@ -276,7 +337,7 @@ class Handler:
         across batches but caches, so it may run in a worker process (workers.py)."""
         self.batch_start(batch)
         checked = Checked()
-        entries = checked.entries
+        bad = checked.bad
         flagged = self._flagged(batch)
         valid: list[dict[str, Any]] = []
         for offset, cells in enumerate(batch.rows):
@@ -289,12 +350,11 @@ class Handler:
                 self._common(n, cells, issues)
             parts = self._address(n, cells, issues)
             row = self.check_row(n, cells, issues)
-            if issues or row is None:
-                entries.append((n, issues, None))
+            if issues or row is None or parts is None:
+                bad.append((n, issues))
                 continue
             row["parts"] = parts
             row["n"] = n
-            entries.append((n, None, row))
             valid.append(row)
         # Every valid row's point placed now, though a twin may drop it later: the placing is
         # per point, and a twin is rare.
@@ -305,7 +365,45 @@ class Handler:
         self.seal_rows(valid)
         if self.encode:
             self.encode_rows(valid)
+        checked.rows = self.columns_of(valid)
         return checked
+
+    def columns_of(self, valid: list[dict[str, Any]]) -> Rows:
+        """The checked rows as the columns the main process works on (Rows)."""
+        parts: list[AddressParts] = [r["parts"] for r in valid]
+        key = [self.unique_key(r) for r in valid]
+        return Rows(
+            n=[r["n"] for r in valid],
+            key=key,
+            lookup=self.lookups(valid, key),
+            shown=self.shown_keys(valid, key),
+            own=self.own_values(valid),
+            community=[p.community.id for p in parts],
+            akey=[p.key for p in parts],
+            road=[p.road for p in parts],
+            number=[p.number for p in parts],
+            grid=[p.grid_id for p in parts],
+            address=[p.line for p in parts] if self.encode else [self._address_values(p) for p in parts],
+            problem={i: (f"{p.lon},{p.lat}", p.problem) for i, p in enumerate(parts) if p.problem},
+        )
+
+    def lookups(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
+        """What existing_keys looks each row up by: its key, unless the register says otherwise."""
+        return key
+
+    def shown_keys(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
+        """The value a twin is reported by (masked by `issue` when personal): the key itself,
+        or the address's text for the registers keyed by address."""
+        return key
+
+    def own_values(self, valid: list[dict[str, Any]]) -> list[Any]:
+        """The register's own columns of each row but its address and grid (see Rows.own)."""
+        return [None] * len(valid)
+
+    @staticmethod
+    def _address_values(p: AddressParts) -> tuple[Any, ...]:
+        """The Address row's values in the order of _ADDRESS_LINE (without an encoded line)."""
+        return (p.community.id, *_stored_text(p), p.key, p.lon, p.lat)
 
     def seal_rows(self, rows: list[dict[str, Any]]) -> None:
         """Ciphertexts and blind indexes of the valid rows' personal fields (per row: pure)."""
@@ -348,46 +446,54 @@ class Handler:
         if not all(t in self.fresh for t in self.tables()):
             self.settle()  # the lookups below read what the batches before wrote
         prepared = Prepared(seen_rows=checked.seen_rows)
-        rows: list[tuple[int, dict[str, Any]]] = []
         issues = prepared.issues
-        seen, unique_key = self.seen, self.unique_key
-        for n, row_issues, row in checked.entries:
-            if row is None:
-                issues.extend(row_issues or ())
-                prepared.error_rows += 1
-                continue
-            key = unique_key(row)
-            if key in seen:
-                issues.append(
-                    self.issue(
-                        n,
-                        self.key_column,
-                        self.shown_key(row),
-                        "duplicate_in_file",
-                        f"与第 {seen[key]} 行重复",
+        for _, row_issues in checked.bad:
+            issues.extend(row_issues)
+        rows = self._not_twins(checked.rows, issues)
+        in_db = self.existing_keys(rows) if len(rows) else set()
+        if in_db:
+            keep = []
+            for i, k in enumerate(rows.key):
+                if k in in_db:
+                    issues.append(
+                        self.issue(
+                            rows.n[i],
+                            self.key_column,
+                            rows.shown[i],
+                            "duplicate_in_database",
+                            self.in_db_message,
+                        )
                     )
-                )
-                prepared.error_rows += 1
-                continue
-            seen[key] = n
-            rows.append((n, row))
-        in_db = self.existing_keys([r for _, r in rows])
-        kept: list[dict[str, Any]] = [] if in_db else [r for _, r in rows]
-        for n, row in rows if in_db else ():
-            if unique_key(row) in in_db:
-                issues.append(
-                    self.issue(
-                        n, self.key_column, self.shown_key(row), "duplicate_in_database", self.in_db_message
-                    )
-                )
-                prepared.error_rows += 1
-                # A twin of a row already in the database is not "seen" for the file's own
-                # twins: the next copy of it is reported the same way.
-                continue
-            kept.append(row)
-        kept = self._place(kept, issues, prepared)
-        prepared.rows = kept
+                    continue
+                keep.append(i)
+            rows = rows.take(keep)
+        rows = self._place(rows, issues)
+        prepared.rows = rows
+        # Every non-blank row is either written or one error row, whatever its issues.
+        prepared.error_rows = checked.seen_rows - len(rows)
+        issues.sort(key=operator.attrgetter("row"))  # stable: a row's own issues keep their order
         return prepared
+
+    def _not_twins(self, rows: Rows, issues: list[Issue]) -> Rows:
+        """The rows whose key the file has not had before (this batch or an earlier one)."""
+        seen, keys = self.seen, rows.key
+        if seen.keys().isdisjoint(keys) and len(set(keys)) == len(keys):
+            seen.update(zip(keys, rows.n, strict=True))  # the common batch: no twin, C loops only
+            return rows
+        keep = []
+        for i, (k, n) in enumerate(zip(keys, rows.n, strict=True)):
+            if k in seen:
+                issues.append(
+                    self.issue(
+                        n, self.key_column, rows.shown[i], "duplicate_in_file", f"与第 {seen[k]} 行重复"
+                    )
+                )
+                continue
+            # A row whose twin is in the database is "seen" too: a second copy of it in the file
+            # is reported as the file's own twin.
+            seen[k] = n
+            keep.append(i)
+        return rows.take(keep)
 
     key_column = ""
     in_db_message = "数据库中已存在"
@@ -406,151 +512,145 @@ class Handler:
         own = cls.model._meta.db_table
         return list(dict.fromkeys([Address._meta.db_table, own]))
 
-    def shown_key(self, row: dict[str, Any]) -> str:
-        """The value a twin is reported by (masked by `issue` when personal)."""
-        parts = row.get("parts")
-        return str(row.get("shown_key") or (parts.text if parts is not None else ""))
-
-    def _place(
-        self, rows: list[dict[str, Any]], issues: list[Issue], prepared: Prepared
-    ) -> list[dict[str, Any]]:
-        """Grid of every row: by coordinates, else from what the database knows."""
-        parts = [r["parts"] for r in rows if r["parts"] is not None]
-        # Placed by coordinates in check_batch; p.problem when the point is in no grid.
-        keyed = [p for p in parts if p.key and not p.problem]
-        known = (
-            {}
-            if self._empty(Address)
-            else {
-                k: (pk, grid)
-                for pk, k, grid in select_in(
-                    Address, "key", sorted({p.key for p in keyed}), ["id", "key", "grid_id"]
-                )
-            }
-        )
-        # Where a point is known at the same road and number (this batch or the database), a row
-        # without coordinates takes that grid: the same building lies in one grid.
-        near: dict[tuple[int, str, str], int] = {}
-        for p in keyed:
-            if p.grid_id is not None:
-                near[(p.community.id, p.road, p.number)] = p.grid_id
+    def _place(self, rows: Rows, issues: list[Issue]) -> Rows:
+        """Grid of every row: by coordinates (done in check_batch), else from what the database
+        and the earlier batches know; the address ids the database has. The passes over every
+        row are C loops; the Python ones go over the rows that need them (no grid yet, a point
+        that cannot be placed, an importer bound to grids)."""
+        count = len(rows)
+        grid, akey, problem, n = rows.grid, rows.akey, rows.problem, rows.n
+        aid: list[int | None] = [None] * count
+        rows.aid = aid
+        if count and not self._empty(Address):
+            wanted = sorted({k for i, k in enumerate(akey) if k and i not in problem})
+            known = {k: (pk, g) for pk, k, g in select_in(Address, "key", wanted, ["id", "key", "grid_id"])}
+            for i, k in enumerate(akey) if known else ():
+                found = known.get(k)
+                if found is not None and i not in problem:
+                    aid[i] = found[0]
+                    if grid[i] is None:
+                        grid[i] = found[1]
+        spots = list(zip(rows.community, rows.road, rows.number, strict=True))
+        # Where a point is known at the same road and number (this batch, the earlier ones, the
+        # database), a row without coordinates takes that grid: the same building lies in one grid.
+        near = {s: g for s, g, k in zip(spots, grid, akey, strict=True) if g is not None and k}
         key_grid, near_grid = self.key_grid, self.near_grid
-        for p in keyed:
-            found = known.get(p.key)
-            if found is not None:
-                p.address_id = found[0]
-                if p.grid_id is None:
-                    p.grid_id = found[1]
-            elif p.grid_id is None and p.key in key_grid:
-                p.grid_id = key_grid[p.key]  # created by an earlier batch of the file
+        lacking = [i for i, g in enumerate(grid) if g is None and i not in problem]
+        for i in lacking:
+            k = akey[i]
+            if k and aid[i] is None and k in key_grid:
+                grid[i] = key_grid[k]  # an address created by an earlier batch of the file
         missing = [
-            p
-            for p in keyed
-            if p.grid_id is None
-            and (p.community.id, p.road, p.number) not in near
-            and (p.community.id, p.road, p.number) not in near_grid
+            i
+            for i in lacking
+            if grid[i] is None and akey[i] and spots[i] not in near and spots[i] not in near_grid
         ]
         if missing:
             self.settle()
-            for cid, road, number, grid in (
+            for cid, road, number, at in (
                 Address.objects.filter(
-                    community_id__in={p.community.id for p in missing},
-                    road__in={p.road for p in missing},
+                    community_id__in={spots[i][0] for i in missing},
+                    road__in={spots[i][1] for i in missing},
                     grid__isnull=False,
                 )
                 .values_list("community_id", "road", "number", "grid_id")
                 .iterator()
             ):
-                near.setdefault((cid, road, number), grid)
-        kept = []
-        # Only an importer bound to grids can meet a grid outside their scope.
-        limited = self.directory.limited
-        for row in rows:
-            p = row["parts"]
-            if p is not None and p.problem:
-                issues.append(self.issue(row["n"], "lon", f"{p.lon},{p.lat}", "unresolvable", p.problem))
-                prepared.error_rows += 1
-                continue
-            if p is not None and p.grid_id is None:
-                spot = (p.community.id, p.road, p.number)
-                p.grid_id = near.get(spot) or near_grid.get(spot)
-                if p.grid_id is None:
-                    only = self.directory.grids_of.get(p.community.id, [])
+                near.setdefault((cid, road, number), at)
+        for i in lacking:
+            if grid[i] is None:
+                spot = spots[i]
+                g = near.get(spot) or near_grid.get(spot)
+                if g is None:
+                    only = self.directory.grids_of.get(spot[0], [])
                     if len(only) == 1:
-                        p.grid_id = only[0]
-            if limited and p is not None and not self.directory.grid_allowed(p.grid_id):
-                issues.append(
-                    self.issue(
-                        row["n"],
-                        "community",
-                        p.community.code,
-                        "out_of_scope",
-                        "地址不在您负责的网格内(或无法定位到网格),不能导入",
+                        g = only[0]
+                grid[i] = g
+        dropped = set(problem)
+        for i, (value, message) in sorted(problem.items()):
+            issues.append(self.issue(n[i], "lon", value, "unresolvable", message))
+        # Only an importer bound to grids can meet a grid outside their scope.
+        if self.directory.limited:
+            allowed = self.directory.grid_allowed
+            for i, placed in enumerate(grid):
+                if i not in dropped and not allowed(placed):
+                    issues.append(
+                        self.issue(
+                            n[i],
+                            "community",
+                            self.directory.code_of[rows.community[i]],
+                            "out_of_scope",
+                            "地址不在您负责的网格内(或无法定位到网格),不能导入",
+                        )
                     )
-                )
-                prepared.error_rows += 1
-                continue
-            kept.append(row)
-            if p is not None and p.key and p.address_id is None:
-                key_grid.setdefault(p.key, p.grid_id)
+                    dropped.add(i)
+        # The grid of each address the file creates, for its later rows without coordinates.
+        for i, (k, placed, a) in enumerate(zip(akey, grid, aid, strict=True)):
+            if k and a is None and k not in key_grid and i not in dropped:
+                key_grid[k] = placed
         near_grid.update(near)
-        return kept
+        if dropped:
+            rows = rows.take([i for i in range(count) if i not in dropped])
+        return rows
 
     # --- writing -----------------------------------------------------------------------------
 
-    def write_addresses(self, rows: list[dict[str, Any]], written: Written) -> None:
-        """Create the addresses the rows need and not yet in the database; set address_id."""
-        new: dict[str, AddressParts] = {}
-        for r in rows:
-            p = r["parts"]
-            if p is not None and p.key and p.address_id is None:
-                new.setdefault(p.key, p)
-        if not new:
+    def write_addresses(self, rows: Rows, written: Written) -> None:
+        """Create the addresses the rows need and not yet in the database; set rows.aid."""
+        aid, akey = rows.aid, rows.akey
+        # The first row of each address key not found in the database: the Address it creates.
+        if aid.count(None) == len(aid):
+            # C loops: reversed, so the first row of a key is the one that stays.
+            first = dict(zip(reversed(akey), range(len(akey) - 1, -1, -1), strict=True))
+        else:
+            first = {}
+            for i, (k, a) in enumerate(zip(akey, aid, strict=True)):
+                if a is None and k not in first:
+                    first[k] = i
+        first.pop("", None)  # rows with a community and no address
+        if not first:
             return
         if self.locked:
             # Created by an earlier batch of this load: nobody else can have written one.
-            for k in [k for k in new if k in self.created_ids]:
-                new.pop(k).address_id = self.created_ids[k]
+            created = self.created_ids
+            for k in [k for k in first if k in created]:
+                del first[k]
+            if first:
+                self._write_addresses_locked(rows, first, written)
+            get = created.get
         else:
             # Created meanwhile by an earlier batch of the file (prepared before that batch was
             # committed) or by another import: use it rather than collide with it.
-            for k, pk in select_in(Address, "key", list(new), ["key", "id"]):
-                for_key = new.pop(k)
-                for_key.address_id = pk
-        if not new:
-            self._set_address_ids(rows, {})
-            return
-        if self.locked:
-            self._write_addresses_locked(rows, new, written)
-            return
-        written.addresses_created += self._insert_addresses(new)
-        self._set_address_ids(rows, dict(select_in(Address, "key", list(new), ["key", "id"])))
+            ids = dict(select_in(Address, "key", list(first), ["key", "id"]))
+            for k in ids:
+                del first[k]
+            if first:
+                written.addresses_created += self._insert_addresses(rows, first)
+                ids.update(select_in(Address, "key", list(first), ["key", "id"]))
+            get = ids.get
+        rows.aid = [a if a is not None else get(k) for a, k in zip(aid, akey, strict=True)]
 
-    def _write_addresses_locked(
-        self, rows: list[dict[str, Any]], new: dict[str, AddressParts], written: Written
-    ) -> None:
+    def _write_addresses_locked(self, rows: Rows, first: dict[str, int], written: Written) -> None:
         """The new addresses with ids drawn from the table's sequence beforehand, so no query
         has to find them again after the COPY (the tables are locked: no twin can appear)."""
         from django.db import connection
 
         with connection.cursor() as cursor:
-            # A block of len(new) ids in one statement; safe only because the load's lock keeps
+            # A block of len(first) ids in one statement; safe only because the load's lock keeps
             # every other insert (and so every other nextval) off the table meanwhile.
             cursor.execute(
                 "SELECT setval(s::regclass, nextval(s::regclass) + %s - 1)"
                 " FROM pg_get_serial_sequence(%s, 'id') AS s",
-                [len(new), Address._meta.db_table],
+                [len(first), Address._meta.db_table],
             )
             last = int(cursor.fetchone()[0])
-        ids = range(last - len(new) + 1, last + 1)
-        made = self._insert_addresses(new, ids=ids)
+        ids = range(last - len(first) + 1, last + 1)
+        made = self._insert_addresses(rows, first, ids=ids)
         written.addresses_created += made
-        if made != len(new):  # a twin after all (sqlwrite skipped it): take the stored ids
-            by_key = dict(select_in(Address, "key", list(new), ["key", "id"]))
+        if made != len(first):  # a twin after all (sqlwrite skipped it): take the stored ids
+            self.created_ids.update(select_in(Address, "key", list(first), ["key", "id"]))
         else:
-            by_key = dict(zip(new, ids, strict=True))
-        self.created_ids.update(by_key)
-        self._set_address_ids(rows, by_key)
+            self.created_ids.update(zip(first, ids, strict=True))
 
     # The columns of AddressParts.line, in order (the id before them, the grid after them).
     _ADDRESS_LINE = (
@@ -566,52 +666,49 @@ class Handler:
         "lat",
     )
 
-    def _insert_addresses(self, new: dict[str, AddressParts], *, ids: range | None = None) -> int:
-        """Write the new addresses (with their ids when drawn beforehand); the rows written."""
+    def _insert_addresses(self, rows: Rows, first: dict[str, int], *, ids: range | None = None) -> int:
+        """Write the new addresses, each from the first row that names it (with their ids when
+        drawn beforehand); the rows written."""
         constants = self.address_constants()
         columns = [*self._ADDRESS_LINE, "grid_id"]
         if ids is not None:
             columns.insert(0, "id")
+        address, grid = rows.address, rows.grid
         if self.encode:
-            lines = [f"{p.line}\t{_copy_id(p.grid_id)}" for p in new.values()]
+            lines = [f"{address[i]}\t{_copy_id(grid[i])}" for i in first.values()]
             if ids is not None:
                 lines = [f"{pk}\t{line}" for pk, line in zip(ids, lines, strict=True)]
             return insert_lines(Address, columns, lines, now=self.now, constants=constants)
-        values: list[tuple[Any, ...]] = [
-            (
-                p.community.id,
-                *_stored_text(p),
-                k,
-                p.lon,
-                p.lat,
-                p.grid_id,
-            )
-            for k, p in new.items()
-        ]
+        values: list[tuple[Any, ...]] = [(*address[i], grid[i]) for i in first.values()]
         if ids is not None:
             values = [(pk, *v) for pk, v in zip(ids, values, strict=True)]
         return insert_rows(Address, columns, values, now=self.now, constants=constants)
 
-    @staticmethod
-    def _set_address_ids(rows: list[dict[str, Any]], ids: dict[str, int]) -> None:
-        """Every row's address id: the new ones from `ids`, the rest from the first row of the
-        batch with the same key (found in the database above)."""
-        by_key: dict[str, int] = {}
-        for r in rows:
-            p = r["parts"]
-            if p is not None and p.key and p.address_id is not None:
-                by_key.setdefault(p.key, p.address_id)
-        for r in rows:
-            p = r["parts"]
-            if p is not None and p.key and p.address_id is None:
-                p.address_id = ids[p.key] if p.key in ids else by_key[p.key]
-
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        raise NotImplementedError
-
-    # The register's own columns as write_rows gives them (the Address handler has none: its
-    # rows are written by write_addresses).
+    # The register's own columns as write_rows gives them, the address's id and the grid's
+    # last (`place`); the Address handler has none: its rows are written by write_addresses.
     own_columns: tuple[str, ...] = ()
+    place: tuple[str, ...] = ("address_id", "grid_id")
+    # Whether encode_rows encodes the register's own columns as COPY text (Rows.own a line).
+    encodes_own = False
+
+    def write_rows(self, rows: Rows, written: Written) -> None:
+        """The register's own rows, their address and grid appended."""
+        own, aid, grid = rows.own, rows.aid, rows.grid
+        constants = self.own_constants()
+        if self.encode and self.encodes_own:
+            lines = [
+                f"{o}\t{NULL if a is None else a}\t{NULL if g is None else g}"
+                for o, a, g in zip(own, aid, grid, strict=True)
+            ]
+            done = insert_lines(self.model, self.own_columns, lines, now=self.now, constants=constants)
+        else:
+            if self.place == ("address_id",):
+                values = [(*o, a) for o, a in zip(own, aid, strict=True)]
+            else:
+                values = [(*o, a, g) for o, a, g in zip(own, aid, grid, strict=True)]
+            done = insert_rows(self.model, self.own_columns, values, now=self.now, constants=constants)
+        written.rows += done
+        written.conflicts += len(rows) - done
 
     def address_constants(self) -> dict[str, Any]:
         return {"source": self.source, "created_at": self.now, "updated_at": self.now}
@@ -633,11 +730,11 @@ class Handler:
     def write(self, prepared: Prepared) -> Written:
         written = Written()
         rows = prepared.rows
-        if not rows:
+        if not len(rows):
             return written
         self.write_addresses(rows, written)
         self.write_rows(rows, written)
-        written.ungridded = sum(1 for r in rows if r["parts"] is None or r["parts"].grid_id is None)
+        written.ungridded = rows.grid.count(None)
         history_record(
             register=REGISTER_OF[self.register],
             object_id="",
@@ -646,8 +743,8 @@ class Handler:
             now=self.now,
             after={
                 "rows": written.rows,
-                "first_row": rows[0]["n"],
-                "last_row": rows[-1]["n"],
+                "first_row": rows.n[0],
+                "last_row": rows.n[-1],
                 "addresses_created": written.addresses_created,
             },
             batch=self.job_id,
@@ -700,7 +797,6 @@ class ResidentHandler(Handler):
         return {
             "name": cells[p["name"]],
             "id_number": number,
-            "shown_key": number,
             "phone": digits,
             "kind": self.choice_maps["kind"].get(kind, ""),
             "relation": self.choice_maps["relation"].get(relation, "other") if relation else "other",
@@ -727,6 +823,7 @@ class ResidentHandler(Handler):
             r["phone_index"] = iph
 
     # The columns of a resident's COPY line from encode_rows, then the address and the grid.
+    encodes_own = True
     own_columns = (
         "name",
         "id_number",
@@ -765,30 +862,16 @@ class ResidentHandler(Handler):
     def own_constants(self) -> dict[str, Any]:
         return {"id_type": IdType.ID_CARD.value, **super().own_constants()}
 
-    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
-        if self._empty(Resident):
-            return set()
-        index = [r["id_index"] for r in rows]
-        found = {i for (i,) in select_in(Resident, "id_number_index", index, ["id_number_index"])}
-        return {r["id_number"] for r in rows if r["id_index"] in found}
+    def lookups(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
+        return [r["id_index"] for r in valid]  # the blind index: the number itself is not stored
 
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        constants = self.own_constants()
+    def own_values(self, valid: list[dict[str, Any]]) -> list[Any]:
         if self.encode:
-            lines = []
-            for r in rows:
-                p = r["parts"]
-                aid, grid = p.address_id if p.key else None, p.grid_id
-                lines.append(f"{r['copy']}\t{NULL if aid is None else aid}\t{NULL if grid is None else grid}")
-            written.rows += insert_lines(Resident, self.own_columns, lines, now=self.now, constants=constants)
-            written.conflicts += len(lines) - written.rows
-            return
+            return [r["copy"] for r in valid]
         male, female = Gender.MALE.value, Gender.FEMALE.value
         out = []
-        for r in rows:
+        for r in valid:
             v = r["id_number"]
-            p = r["parts"]
-            address_id = p.address_id if p.key else None
             out.append(
                 (
                     r["name"],
@@ -801,13 +884,16 @@ class ResidentHandler(Handler):
                     r["kind"],
                     r["household_no"],
                     r["relation"],
-                    p.community.id,
-                    address_id,
-                    p.grid_id,
+                    r["parts"].community.id,
                 )
             )
-        written.rows += insert_rows(Resident, self.own_columns, out, now=self.now, constants=constants)
-        written.conflicts += len(out) - written.rows
+        return out
+
+    def existing_keys(self, rows: Rows) -> set[str]:
+        if self._empty(Resident):
+            return set()
+        found = {i for (i,) in select_in(Resident, "id_number_index", rows.lookup, ["id_number_index"])}
+        return {k for k, i in zip(rows.key, rows.lookup, strict=True) if i in found}
 
 
 class AddressHandler(Handler):
@@ -823,12 +909,15 @@ class AddressHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["parts"].key)
 
-    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+    def shown_keys(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
+        return [r["parts"].text for r in valid]
+
+    def existing_keys(self, rows: Rows) -> set[str]:
         if self._empty(Address):
             return set()
-        return {k for (k,) in select_in(Address, "key", [self.unique_key(r) for r in rows], ["key"])}
+        return {k for (k,) in select_in(Address, "key", rows.key, ["key"])}
 
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
+    def write_rows(self, rows: Rows, written: Written) -> None:
         # The addresses are the rows: write_addresses has created them.
         written.rows += written.addresses_created
         written.conflicts += len(rows) - written.addresses_created
@@ -859,7 +948,8 @@ class HouseHandler(Handler):
             "area_m2": area,
         }
 
-    own_columns = ("address_id", "use", "ownership", "area_m2")
+    own_columns = ("use", "ownership", "area_m2", "address_id")
+    place = ("address_id",)
 
     def own_constants(self) -> dict[str, Any]:
         return {"created_at": self.now, "updated_at": self.now}
@@ -867,23 +957,22 @@ class HouseHandler(Handler):
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["parts"].key)
 
-    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+    def shown_keys(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
+        return [r["parts"].text for r in valid]
+
+    def own_values(self, valid: list[dict[str, Any]]) -> list[Any]:
+        return [(r["use"], r["ownership"], r["area_m2"]) for r in valid]
+
+    def existing_keys(self, rows: Rows) -> set[str]:
         if self._empty(House) or self._empty(Address):
             return set()
         found = set()
-        keys = [self.unique_key(r) for r in rows]
-        stored = select_in(Address, "key", keys, ["key", "id"])
+        stored = select_in(Address, "key", rows.key, ["key", "id"])
         with_house = {a for (a,) in select_in(House, "address_id", [pk for _, pk in stored], ["address_id"])}
         for k, pk in stored:
             if pk in with_house:
                 found.add(k)
         return found
-
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        out = [(r["parts"].address_id, r["use"], r["ownership"], r["area_m2"]) for r in rows]
-        constants = self.own_constants()
-        written.rows += insert_rows(House, self.own_columns, out, now=self.now, constants=constants)
-        written.conflicts += len(out) - written.rows
 
 
 class OrganizationHandler(Handler):
@@ -913,7 +1002,6 @@ class OrganizationHandler(Handler):
             return None
         return {
             "usc_code": code,
-            "shown_key": code,
             "name": cells[p["name"]],
             "kind": self.choice_maps["kind"].get(cells[p["kind"]], ""),
             "legal_person": cells[p["legal_person"]],
@@ -927,8 +1015,8 @@ class OrganizationHandler(Handler):
         "legal_person",
         "phone",
         "phone_index",
-        "address_id",
         "community_id",
+        "address_id",
         "grid_id",
     )
 
@@ -943,34 +1031,24 @@ class OrganizationHandler(Handler):
             r["phone_sealed"] = sph
             r["phone_index"] = iph
 
-    def existing_keys(self, rows: list[dict[str, Any]]) -> set[str]:
+    def own_values(self, valid: list[dict[str, Any]]) -> list[Any]:
+        return [
+            (
+                r["usc_code"],
+                r["name"],
+                r["kind"],
+                r["legal_person"],
+                r["phone_sealed"],
+                r["phone_index"],
+                r["parts"].community.id,
+            )
+            for r in valid
+        ]
+
+    def existing_keys(self, rows: Rows) -> set[str]:
         if self._empty(Organization):
             return set()
-        keys = [self.unique_key(r) for r in rows]
-        return {k for (k,) in select_in(Organization, "usc_code", keys, ["usc_code"])}
-
-    def write_rows(self, rows: list[dict[str, Any]], written: Written) -> None:
-        out = []
-        for r in rows:
-            sph, iph = r["phone_sealed"], r["phone_index"]
-            p = r["parts"]
-            out.append(
-                (
-                    r["usc_code"],
-                    r["name"],
-                    r["kind"],
-                    r["legal_person"],
-                    sph,
-                    iph,
-                    p.address_id if p.key else None,
-                    p.community.id,
-                    p.grid_id,
-                )
-            )
-        written.rows += insert_rows(
-            Organization, self.own_columns, out, now=self.now, constants=self.own_constants()
-        )
-        written.conflicts += len(out) - written.rows
+        return {k for (k,) in select_in(Organization, "usc_code", rows.key, ["usc_code"])}
 
 
 HANDLERS: dict[RegisterKind, type[Handler]] = {

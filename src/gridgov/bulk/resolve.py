@@ -58,6 +58,7 @@ class Directory:
                 self.by_code[code] = ref
                 names.setdefault(name, []).append(ref)
         self.by_name = {n: refs[0] for n, refs in names.items() if len(refs) == 1}
+        self.code_of = {ref.id: ref.code for ref in self.by_code.values()}
         self.ambiguous = {n for n, refs in names.items() if len(refs) > 1}
         self.all_codes = {code for code, _, level, _ in regions.values() if level == RegionLevel.COMMUNITY}
         grids = Grid.objects.values_list("pk", "community_id")

@@ -38,8 +38,7 @@ from django.conf import settings
 from django.db import connections
 
 from gridgov.bulk.readers import Batch, LineBatch
-from gridgov.bulk.registers import Checked, Entry, Handler
-from gridgov.bulk.resolve import AddressParts, CommunityRef
+from gridgov.bulk.registers import Checked, Handler
 from gridgov.core.errors import DomainError
 from gridgov.geo.index import current_layer
 
@@ -89,72 +88,14 @@ def _ready() -> int:
     return os.getpid()
 
 
-Packed = tuple[int, tuple[str, ...], list[Any]]
-
-
-def _check(batch: Batch | LineBatch) -> Packed:
+def _check(batch: Batch | LineBatch) -> Checked:
     """In the worker: one batch (cut from its lines here when it comes as the file's bytes)
-    through check_batch, packed."""
+    through check_batch; its valid rows go back as columns (registers.Rows), pickled once."""
     assert _handler is not None
     try:
-        return pack(_handler.check_batch(batch.batch() if isinstance(batch, LineBatch) else batch))
+        return _handler.check_batch(batch.batch() if isinstance(batch, LineBatch) else batch)
     except Exception as exc:
         raise WorkerFailed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
-
-
-def pack(checked: Checked) -> Packed:
-    """(seen rows, the valid rows' keys, entries): an entry is (n, issues) for a bad row and
-    (n, values, parts) for a valid one, parts a tuple or None."""
-    keys: tuple[str, ...] = ()
-    out: list[Any] = []
-    for n, issues, row in checked.entries:
-        if row is None:
-            out.append((n, issues))
-            continue
-        if not keys:
-            keys = tuple(k for k in row if k != "parts")
-        p: AddressParts | None = row["parts"]
-        out.append(
-            (
-                n,
-                tuple([row[k] for k in keys]),
-                None
-                if p is None
-                else (
-                    p.community.id,
-                    p.road,
-                    p.number,
-                    p.building,
-                    p.unit,
-                    p.room,
-                    p.lon,
-                    p.lat,
-                    p.key,
-                    p.text,
-                    p.grid_id,
-                    p.address_id,
-                    p.problem,
-                    p.line,
-                ),
-            )
-        )
-    return checked.seen_rows, keys, out
-
-
-def unpack(packed: Packed, communities: dict[int, CommunityRef]) -> Checked:
-    seen_rows, keys, out = packed
-    entries: list[Entry] = []
-    for item in out:
-        if len(item) == 2:
-            n, issues = item
-            entries.append((n, list(issues), None))
-            continue
-        n, values, pt = item
-        row = dict(zip(keys, values, strict=True))
-        # The fields of AddressParts in their order, the community by its id.
-        row["parts"] = None if pt is None else AddressParts(communities[pt[0]], *pt[1:])
-        entries.append((n, None, row))
-    return Checked(entries=entries, seen_rows=seen_rows)
 
 
 class Checkers:
@@ -162,8 +103,6 @@ class Checkers:
 
     def __init__(self, handler: Handler, workers: int):
         self.workers = workers
-        # Only communities in the importer's scope can be named by a valid row (by code or name).
-        self.communities = {ref.id: ref for ref in handler.directory.by_code.values()}
         # The layer the workers place points in, loaded here (a worker may not read it).
         handler.layer = current_layer()
         # No connection crosses the fork when we can help it; inside a transaction (tests, a
@@ -181,7 +120,7 @@ class Checkers:
             f.result()
 
     def checked(self, batches: Iterable[Batch | LineBatch]) -> Iterator[Checked]:
-        in_flight: deque[tuple[Batch | LineBatch, Future[Packed]]] = deque()
+        in_flight: deque[tuple[Batch | LineBatch, Future[Checked]]] = deque()
         source = iter(batches)
         depth = self.workers + 1
         exhausted = False
@@ -196,7 +135,7 @@ class Checkers:
                 return
             batch, future = in_flight.popleft()
             try:
-                packed = future.result()
+                checked = future.result()
             except (WorkerFailed, BrokenProcessPool) as exc:
                 log.error("import worker failed on rows %s+: %s", batch.first_row, exc)
                 first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -207,10 +146,10 @@ class Checkers:
                     f"checking rows {batch.first_row}-{last} failed; the import did not finish: {first_line}",
                     code="check_failed",
                 ) from exc
-            if isinstance(batch, LineBatch) and batch.last and not packed[0]:
+            if isinstance(batch, LineBatch) and batch.last and not checked.seen_rows:
                 # Only blank lines after the last row: RowSource.batches gives no such batch.
                 continue
-            yield unpack(packed, self.communities)
+            yield checked
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
