@@ -842,22 +842,21 @@ class ResidentHandler(Handler):
 
     def encode_rows(self, rows: list[dict[str, Any]]) -> None:
         """The row's own columns as COPY text (its address and grid are appended when written);
-        the row then keeps only what the main process still reads: its keys, number, parts."""
+        which own_values hands on (Rows.own)."""
         super().encode_rows(rows)
         male, female = Gender.MALE.value, Gender.FEMALE.value
         plain = copy_plain(v for r in rows for v in (r["name"], r["household_no"]))
         for r in rows:
             v = r["id_number"]
-            name, household = r.pop("name"), r.pop("household_no")
+            name, household = r["name"], r["household_no"]
             if not plain:
                 name, household = copy_escape(name), copy_escape(household)
             # The birth date as ISO 8601's basic form (19900101), which PostgreSQL reads as a date.
             r["copy"] = (
-                f"{name}\t{r.pop('id_sealed')}\t{r['id_index']}\t{r.pop('phone_sealed')}\t{r.pop('phone_index')}"
-                f"\t{male if v[16] in '13579' else female}\t{v[6:14]}\t{r.pop('kind')}\t{household}"
-                f"\t{r.pop('relation')}\t{r['parts'].community.id}"
+                f"{name}\t{r['id_sealed']}\t{r['id_index']}\t{r['phone_sealed']}\t{r['phone_index']}"
+                f"\t{male if v[16] in '13579' else female}\t{v[6:14]}\t{r['kind']}\t{household}"
+                f"\t{r['relation']}\t{r['parts'].community.id}"
             )
-            del r["phone"]
 
     def own_constants(self) -> dict[str, Any]:
         return {"id_type": IdType.ID_CARD.value, **super().own_constants()}
