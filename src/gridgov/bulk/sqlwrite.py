@@ -76,14 +76,22 @@ def _with_constants(
     and the database values of the constants and defaults, in that order; less those the
     table's DEFAULT gives already (constant_defaults), which the server fills in itself."""
     const = _constant_columns(model, columns, constants, now)
-    in_force = _DEFAULTS_IN_FORCE.get(model._meta.db_table)
+    in_force = _in_force().get(model._meta.db_table)
     if in_force:
         const = {c: v for c, v in const.items() if c not in in_force or in_force[c] != v}
     return [*columns, *const], list(const.values())
 
 
-# table → {column: value}: the constants of a bulk load that its table's DEFAULT holds meanwhile.
-_DEFAULTS_IN_FORCE: dict[str, dict[str, Any]] = {}
+def _in_force() -> dict[str, dict[str, Any]]:
+    """table → {column: value}: the constants a bulk load has made its tables' DEFAULTs, kept on
+    the connection that made them (the load's, which its writer thread shares): only a write in
+    that transaction may count on them. Another connection of the process (another job, a
+    request) sees no such default, and must give every column."""
+    found: dict[str, dict[str, Any]] | None = getattr(connection, "gridgov_defaults_in_force", None)
+    if found is None:
+        found = {}
+        setattr(connection, "gridgov_defaults_in_force", found)  # noqa: B010 (the thread's connection)
+    return found
 
 
 @contextmanager
@@ -114,11 +122,12 @@ def constant_defaults(
             f"ALTER COLUMN {_quote(c)} SET DEFAULT {sql.Literal(v).as_string(raw)}" for c, v in values.items()
         )
         cursor.execute(f"ALTER TABLE {_quote(table)} {sets}")
-    _DEFAULTS_IN_FORCE[table] = values
+    in_force = _in_force()
+    in_force[table] = values
     try:
         yield
     finally:
-        _DEFAULTS_IN_FORCE.pop(table, None)
+        in_force.pop(table, None)
     # Left normally: the old defaults back (left by an exception, the rollback does it).
     undo = ", ".join(
         f"ALTER COLUMN {_quote(c)} DROP DEFAULT"
@@ -127,6 +136,10 @@ def constant_defaults(
         for c in values
     )
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of the rows written would forbid the ALTER ("pending trigger
+        # events"; in a bulk load the keys are set aside, elsewhere not): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(f"ALTER TABLE {_quote(table)} {undo}")
 
 
