@@ -219,6 +219,7 @@ class Handler:
         self._address_at = tuple(
             self.pos[k] for k in ("community", "lon", "lat", "road", "number", "building", "unit", "room")
         )
+        self._address_cells = operator.itemgetter(*self._address_at)
         cols = list(enumerate(self.columns))
         self._required = [(i, c) for i, c in cols if c.required]
         self._limited = [(i, c) for i, c in cols if c.max_length]
@@ -301,15 +302,15 @@ class Handler:
         """The unique keys of these rows already in the database."""
         raise NotImplementedError
 
-    def batch_start(self, batch: Batch) -> None:
-        """Work done for the whole batch at once before its rows are checked one by one."""
+    def batch_start(self, batch: Batch, by_column: list[tuple[str, ...]]) -> None:
+        """Work done for the whole batch at once (by_column: its cells column by column) before
+        its rows are checked one by one."""
 
-    def _flagged(self, batch: Batch) -> set[int]:
+    def _flagged(self, by_column: list[tuple[str, ...]]) -> set[int]:
         """The rows (offsets) that fail a common check, found column by column with C-level
         passes (min, max of lengths, set difference), so that only those rows go through
         _common, which says in order what is wrong."""
         out: set[int] = set()
-        by_column = list(zip(*batch.rows, strict=True)) if batch.rows else []
 
         def column(i: int) -> tuple[str, ...]:
             return by_column[i] if by_column else ()
@@ -335,11 +336,18 @@ class Handler:
         holds in memory (the directory, the grid layer, the key ring): the checks, the address's
         normal form and key, the grid by coordinates, the sealing. No database and no state
         across batches but caches, so it may run in a worker process (workers.py)."""
-        self.batch_start(batch)
+        by_column = list(zip(*batch.rows, strict=True)) if batch.rows else []
+        self.batch_start(batch, by_column)
         checked = Checked()
         bad = checked.bad
-        flagged = self._flagged(batch)
+        flagged = self._flagged(by_column)
         valid: list[dict[str, Any]] = []
+        # The people of one household are consecutive rows with the same address cells: the
+        # address is resolved, placed and encoded once for them all (one AddressParts shared,
+        # which nothing changes after this method). Only a resolved address is remembered: a
+        # row whose address fails is checked again, so that each such row gets its own issue.
+        same: dict[tuple[str, ...], AddressParts] = {}
+        address_cells = self._address_cells
         for offset, cells in enumerate(batch.rows):
             if not any(cells):
                 continue
@@ -348,7 +356,12 @@ class Handler:
             issues: list[Issue] = []
             if offset in flagged:
                 self._common(n, cells, issues)
-            parts = self._address(n, cells, issues)
+            spelled = address_cells(cells)
+            parts = same.get(spelled)
+            if parts is None:
+                parts = self._address(n, cells, issues)
+                if parts is not None:
+                    same[spelled] = parts
             row = self.check_row(n, cells, issues)
             if issues or row is None or parts is None:
                 bad.append((n, issues))
@@ -356,14 +369,15 @@ class Handler:
             row["parts"] = parts
             row["n"] = n
             valid.append(row)
-        # Every valid row's point placed now, though a twin may drop it later: the placing is
-        # per point, and a twin is rare.
-        located = [r["parts"] for r in valid if r["parts"] is not None]
+        # Every resolved point placed now, though a twin or a bad row may not need it: the
+        # placing is per point, and those are rare.
+        located = list(same.values())
         for p, (col, message) in zip(located, locate_batch(located, layer=self.layer), strict=True):
             if col:
                 p.problem = message
         self.seal_rows(valid)
         if self.encode:
+            self.encode_addresses(located)
             self.encode_rows(valid)
         checked.rows = self.columns_of(valid)
         return checked
@@ -408,21 +422,13 @@ class Handler:
     def seal_rows(self, rows: list[dict[str, Any]]) -> None:
         """Ciphertexts and blind indexes of the valid rows' personal fields (per row: pure)."""
 
-    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
-        """PostgreSQL: what can be encoded of the rows' COPY lines before the main process has
-        settled the twins, the address ids and the grids (those it appends): here the Address
-        row each address would create (its _ADDRESS_LINE columns)."""
-        keyed = [r["parts"] for r in rows if r["parts"] is not None and r["parts"].key]
+    def encode_addresses(self, located: list[AddressParts]) -> None:
+        """PostgreSQL: the Address row each of the batch's addresses would create, as COPY text
+        but its id and grid (the _ADDRESS_LINE columns), encoded before the main process has
+        settled the twins, the address ids and the grids (those it appends)."""
+        keyed = [p for p in located if p.key]
         plain = copy_plain(v for p in keyed for v in (p.road, p.number, p.building, p.unit, p.room, p.text))
-        # The people of one household are consecutive rows at one address and point: one line
-        # for them all (the same string, which the pickle to the main process sends once).
-        made: dict[tuple[str, float | None, float | None], str] = {}
         for p in keyed:
-            same = (p.key, p.lon, p.lat)
-            line = made.get(same)
-            if line is not None:
-                p.line = line
-                continue
             road, number, building, unit, room, text = _stored_text(p)
             if not plain:
                 road, number, building, unit, room, text = map(
@@ -434,7 +440,11 @@ class Handler:
                 f"{p.community.id}\t{road}\t{number}\t{building}\t{unit}\t{room}\t{text}\t{p.key}"
                 f"\t{lon}\t{lat}"
             )
-            made[same] = p.line
+
+    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: the register's own columns of each valid row as COPY text, when the
+        handler encodes them (encodes_own), but the address and the grid, which the writing
+        appends."""
 
     def prepare(self, batch: Batch) -> Prepared:
         return self.prepare_checked(self.check_batch(batch))
@@ -752,6 +762,21 @@ class Handler:
         return written
 
 
+@dataclass
+class Sealed:
+    """A batch's valid residents' personal columns, one entry a row: the ID numbers in normal
+    form, their ciphertexts and blind indexes, the phones', and on PostgreSQL the rows' COPY
+    lines. Held by the handler for the batch being checked (check_batch), between seal_rows and
+    columns_of."""
+
+    ids: list[str] = field(default_factory=list)
+    id_sealed: list[str] = field(default_factory=list)
+    id_index: list[str] = field(default_factory=list)
+    phone_sealed: list[str] = field(default_factory=list)
+    phone_index: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # their COPY lines (encode_rows)
+
+
 class ResidentHandler(Handler):
     register = RegisterKind.RESIDENTS
     model = Resident
@@ -765,15 +790,21 @@ class ResidentHandler(Handler):
         self.today = self.now.date()
         self._first = 0
         self._fast: Any = None
+        self._own_cells = operator.itemgetter(
+            *(self.pos[k] for k in ("name", "id_number", "phone", "kind", "relation", "household_no"))
+        )
+        self._kinds = self.choice_maps["kind"]
+        self._relations = self.choice_maps["relation"]
+        # The sealed columns of the batch's valid rows (seal_rows), in their order.
+        self._sealed: Sealed = Sealed()
 
-    def batch_start(self, batch: Batch) -> None:
-        column = self.pos["id_number"]
+    def batch_start(self, batch: Batch, by_column: list[tuple[str, ...]]) -> None:
         self._first = batch.first_row
-        self._fast = id_numbers_ok([cells[column] for cells in batch.rows], today=self.today)
+        ids = by_column[self.pos["id_number"]] if by_column else ()
+        self._fast = id_numbers_ok(ids, today=self.today)
 
     def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
-        p = self.pos
-        raw_id = cells[p["id_number"]]
+        name, raw_id, phone, kind, relation, household = self._own_cells(cells)
         number = ""
         if self._fast[n - self._first]:
             number = raw_id
@@ -782,7 +813,6 @@ class ResidentHandler(Handler):
                 number = check_id_number(raw_id, today=self.today)
             except InvalidInput as exc:
                 out.append(self.issue(n, "id_number", raw_id, exc.code, exc.message_zh))
-        phone = cells[p["phone"]]
         if len(phone) == 11 and phone[0] == "1" and phone.isascii() and phone.isdigit():
             digits = phone  # a plain mobile number, the common case: already its normal form
         else:
@@ -793,34 +823,30 @@ class ResidentHandler(Handler):
                 )
         if not number:
             return None
-        kind, relation = cells[p["kind"]], cells[p["relation"]]
         return {
-            "name": cells[p["name"]],
+            "name": name,
             "id_number": number,
             "phone": digits,
-            "kind": self.choice_maps["kind"].get(kind, ""),
-            "relation": self.choice_maps["relation"].get(relation, "other") if relation else "other",
-            "household_no": cells[p["household_no"]],
+            "kind": self._kinds.get(kind, ""),
+            "relation": self._relations.get(relation, "other") if relation else "other",
+            "household_no": household,
         }
 
     def unique_key(self, row: dict[str, Any]) -> str:
         return str(row["id_number"])
 
     def seal_rows(self, rows: list[dict[str, Any]]) -> None:
-        ids = [r["id_number"] for r in rows]
-        phones = [r["phone"] for r in rows]
-        for r, sid, iid, sph, iph in zip(
-            rows,
-            self.id_sealer.seal(ids),
-            self.id_sealer.index_normal(ids),
-            self.phone_sealer.seal(phones),
-            self.phone_sealer.index_normal(phones),
-            strict=True,
-        ):
-            r["id_sealed"] = sid
-            r["id_index"] = iid
-            r["phone_sealed"] = sph
-            r["phone_index"] = iph
+        # Kept as columns beside the rows (not written into each row's dict): encode_rows and
+        # lookups read them column by column.
+        ids = list(map(operator.itemgetter("id_number"), rows))
+        phones = list(map(operator.itemgetter("phone"), rows))
+        self._sealed = Sealed(
+            ids=ids,
+            id_sealed=self.id_sealer.seal(ids),
+            id_index=self.id_sealer.index_normal(ids),
+            phone_sealed=self.phone_sealer.seal(phones),
+            phone_index=self.phone_sealer.index_normal(phones),
+        )
 
     # The columns of a resident's COPY line from encode_rows, then the address and the grid.
     encodes_own = True
@@ -840,53 +866,55 @@ class ResidentHandler(Handler):
         "grid_id",
     )
 
-    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
-        """The row's own columns as COPY text (its address and grid are appended when written);
-        which own_values hands on (Rows.own)."""
-        super().encode_rows(rows)
+    def _own_columns(self, rows: list[dict[str, Any]], *, as_text: bool) -> list[list[Any]]:
+        """The batch's own_columns but the address and the grid, one list a column, as COPY
+        text (as_text) or as values; the sealed ones from seal_rows."""
+        sealed = self._sealed
+        names, kinds, households, relations = (
+            list(map(operator.itemgetter(k), rows)) for k in ("name", "kind", "household_no", "relation")
+        )
+        communities: list[Any] = [r["parts"].community.id for r in rows]
         male, female = Gender.MALE.value, Gender.FEMALE.value
-        plain = copy_plain(v for r in rows for v in (r["name"], r["household_no"]))
-        for r in rows:
-            v = r["id_number"]
-            name, household = r["name"], r["household_no"]
-            if not plain:
-                name, household = copy_escape(name), copy_escape(household)
+        # GB 11643: the 17th character (the order code's last digit) is odd for a man.
+        genders = [male if v[16] in "13579" else female for v in sealed.ids]
+        births: list[Any]
+        if as_text:
+            if not copy_plain(names + households):
+                names, households = list(map(copy_escape, names)), list(map(copy_escape, households))
             # The birth date as ISO 8601's basic form (19900101), which PostgreSQL reads as a date.
-            r["copy"] = (
-                f"{name}\t{r['id_sealed']}\t{r['id_index']}\t{r['phone_sealed']}\t{r['phone_index']}"
-                f"\t{male if v[16] in '13579' else female}\t{v[6:14]}\t{r['kind']}\t{household}"
-                f"\t{r['relation']}\t{r['parts'].community.id}"
-            )
+            births = [v[6:14] for v in sealed.ids]
+            communities = list(map(str, communities))
+        else:
+            births = [date(int(v[6:10]), int(v[10:12]), int(v[12:14])) for v in sealed.ids]
+        return [
+            names,
+            sealed.id_sealed,
+            sealed.id_index,
+            sealed.phone_sealed,
+            sealed.phone_index,
+            genders,
+            births,
+            kinds,
+            households,
+            relations,
+            communities,
+        ]
+
+    def encode_rows(self, rows: list[dict[str, Any]]) -> None:
+        """The row's own columns as COPY text (its address and grid are appended when written),
+        joined column by column in C; which own_values hands on (Rows.own)."""
+        self._sealed.lines = list(map("\t".join, zip(*self._own_columns(rows, as_text=True), strict=True)))
 
     def own_constants(self) -> dict[str, Any]:
         return {"id_type": IdType.ID_CARD.value, **super().own_constants()}
 
     def lookups(self, valid: list[dict[str, Any]], key: list[str]) -> list[str]:
-        return [r["id_index"] for r in valid]  # the blind index: the number itself is not stored
+        return self._sealed.id_index  # the blind index: the number itself is not stored
 
     def own_values(self, valid: list[dict[str, Any]]) -> list[Any]:
         if self.encode:
-            return [r["copy"] for r in valid]
-        male, female = Gender.MALE.value, Gender.FEMALE.value
-        out = []
-        for r in valid:
-            v = r["id_number"]
-            out.append(
-                (
-                    r["name"],
-                    r["id_sealed"],
-                    r["id_index"],
-                    r["phone_sealed"],
-                    r["phone_index"],
-                    male if int(v[16]) % 2 else female,
-                    date(int(v[6:10]), int(v[10:12]), int(v[12:14])),
-                    r["kind"],
-                    r["household_no"],
-                    r["relation"],
-                    r["parts"].community.id,
-                )
-            )
-        return out
+            return self._sealed.lines
+        return list(zip(*self._own_columns(valid, as_text=False), strict=True))
 
     def existing_keys(self, rows: Rows) -> set[str]:
         if self._empty(Resident):
