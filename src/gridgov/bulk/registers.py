@@ -15,7 +15,8 @@ community/road/number) is remembered by the handler across batches, and the addr
 looked up at write time, inside the batch's transaction.
 
 On PostgreSQL, `check_batch` also encodes what it can of each valid row as COPY text
-(`encode_rows`): the writing then only appends the address id and the grid and joins the lines.
+(`encode_addresses`, `encode_rows`): the writing then only appends the address id and the grid
+and joins the lines.
 """
 
 from __future__ import annotations
@@ -420,7 +421,8 @@ class Handler:
         return (p.community.id, *_stored_text(p), p.key, p.lon, p.lat)
 
     def seal_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Ciphertexts and blind indexes of the valid rows' personal fields (per row: pure)."""
+        """Ciphertexts and blind indexes of the valid rows' personal fields, for the batch's
+        own_values (pure: no database, no state across batches)."""
 
     def encode_addresses(self, located: list[AddressParts]) -> None:
         """PostgreSQL: the Address row each of the batch's addresses would create, as COPY text

@@ -14,12 +14,12 @@ only the forking thread, and a worker uses nothing that thread may hold at that 
 connection, the logging locks: a worker logs nothing).
 
 What travels: out, a batch as the file's lines (bytes: readers.LineBatch, for a plain CSV, the
-worker cuts the cells) or as its cells (any other file); back, compact tuples per valid row
-(the row's values in one order, the address parts without the community object), which the
-main process turns into the same rows the in-process path builds. On PostgreSQL those values
-include the row already encoded as COPY text (Handler.encode_rows), so the main process neither
-encodes nor sends value by value. Batches come back in order; at most `workers + 1` are in
-flight, to bound memory.
+worker cuts the cells) or as its cells (any other file); back, the batch's Checked: its bad
+rows' issues and its valid rows as columns (registers.Rows), exactly what check_batch gives in
+the main process. On PostgreSQL those columns include each row and each address it would
+create already encoded as COPY text (Handler.encode_addresses, encode_rows), so the main
+process neither encodes nor sends value by value. Batches come back in order; at most
+`workers + 1` are in flight, to bound memory.
 """
 
 from __future__ import annotations
