@@ -429,19 +429,19 @@ class Handler:
         but its id and grid (the _ADDRESS_LINE columns), encoded before the main process has
         settled the twins, the address ids and the grids (those it appends)."""
         keyed = [p for p in located if p.key]
-        plain = copy_plain(v for p in keyed for v in (p.road, p.number, p.building, p.unit, p.room, p.text))
+        # The stored parts (road … room) are pieces of the printed text (validators.address_text
+        # joins them), so the texts alone say whether any of them needs escaping: one C pass.
+        plain = copy_plain([p.text for p in keyed])
         for p in keyed:
-            road, number, building, unit, room, text = _stored_text(p)
-            if not plain:
-                road, number, building, unit, room, text = map(
-                    copy_escape, (road, number, building, unit, room, text)
+            # Both coordinates or neither (parse_coordinates).
+            xy = f"{NULL}\t{NULL}" if p.lon is None else f"{p.lon!r}\t{p.lat!r}"
+            if plain:
+                p.line = (
+                    f"{p.community.id}\t{p.road}\t{p.number}\t{p.building}\t{p.unit}\t{p.room}"
+                    f"\t{p.text[:255]}\t{p.key}\t{xy}"
                 )
-            lon = NULL if p.lon is None else repr(p.lon)
-            lat = NULL if p.lat is None else repr(p.lat)
-            p.line = (
-                f"{p.community.id}\t{road}\t{number}\t{building}\t{unit}\t{room}\t{text}\t{p.key}"
-                f"\t{lon}\t{lat}"
-            )
+            else:
+                p.line = "\t".join((str(p.community.id), *map(copy_escape, _stored_text(p)), p.key, xy))
 
     def encode_rows(self, rows: list[dict[str, Any]]) -> None:
         """PostgreSQL: the register's own columns of each valid row as COPY text, when the
