@@ -791,7 +791,7 @@ class ResidentHandler(Handler):
         self.phone_sealer = FieldSealer(Resident, "phone")
         self.today = self.now.date()
         self._first = 0
-        self._fast: Any = None
+        self._fast: list[bool] = []
         self._own_cells = operator.itemgetter(
             *(self.pos[k] for k in ("name", "id_number", "phone", "kind", "relation", "household_no"))
         )
@@ -803,7 +803,9 @@ class ResidentHandler(Handler):
     def batch_start(self, batch: Batch, by_column: list[tuple[str, ...]]) -> None:
         self._first = batch.first_row
         ids = by_column[self.pos["id_number"]] if by_column else ()
-        self._fast = id_numbers_ok(ids, today=self.today)
+        # As a list: a row's flag is read from it in check_row, and a list item costs a fraction
+        # of a numpy scalar.
+        self._fast = id_numbers_ok(ids, today=self.today).tolist()
 
     def check_row(self, n: int, cells: list[str], out: list[Issue]) -> dict[str, Any] | None:
         name, raw_id, phone, kind, relation, household = self._own_cells(cells)
