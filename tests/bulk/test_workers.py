@@ -230,6 +230,10 @@ def _odd_rows(rows: Rows) -> list[dict[str, str]]:
     data[6]["road"] = " 张掖路\t"
     data[7] = {}
     data[8]["phone"] = "0931-8888888"
+    # An address whose stored parts COPY must escape: a batch's address lines are checked on
+    # their printed texts, which hold every part.
+    data[11]["road"] = "张掖\\路"
+    data[12]["number"] = "1\\2"
     data[9]["id_number"] = "123"
     data[150] = {}
     data[200] = dict(data[10])  # a twin within the file
@@ -257,6 +261,9 @@ def test_workers_reading_the_file_themselves_give_what_the_csv_reader_gives(
     names = {r[0] for r in alone["residents"]}
     assert {"张\t三", "李\\四", "王五"} <= names
     assert "H\\001\t2" in {r[5] for r in alone["residents"]}
+    stored = {(a[1], a[2], a[6]) for a in alone["addresses"]}
+    assert any(road == "张掖\\路" and "张掖\\路" in text for road, _, text in stored)
+    assert any(number == "1\\2" and "1\\2号" in text for _, number, text in stored)
     assert alone["job"][1] == 260 - 2  # the blank lines are not rows; the trailing ones are not data
     assert [(row, code) for row, _, _, code, _ in alone["issues"]] == [
         (11, "id_number_invalid"),
