@@ -216,7 +216,7 @@ def one(
     from gridgov.bulk.models import ImportJob
     from gridgov.geo.index import current_layer
     from gridgov.geo.models import Grid
-    from gridgov.registry.models import Address, Resident
+    from gridgov.registry.models import Resident
 
     call_command("migrate", verbosity=0)
     if not Grid.objects.exists():
@@ -229,14 +229,16 @@ def one(
     bare_s, bare_cpu, bare_n = bare_load(data)
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        # A reused bench database still holds the last run's rows; TRUNCATE is instant where a
-        # 200,000-row ORM delete (with its cascades) would take minutes.
-        with connection.cursor() as c:
+    # A reused bench database still holds the last run's rows. TRUNCATE (PostgreSQL) or plain
+    # DELETEs (SQLite, which the bench fills with nothing that points at them): the ORM's delete
+    # walks its cascades row by row, and on SQLite its SET NULL of a million ids exceeds the
+    # statement's variables.
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
             c.execute("TRUNCATE registry_resident, registry_address CASCADE")
-    else:
-        Resident.objects.all().delete()
-        Address.objects.all().delete()
+        else:
+            c.execute("DELETE FROM registry_resident")
+            c.execute("DELETE FROM registry_address")
     args = ["import", "residents", str(data), "--mode", "valid_rows", "--quiet", "--new"]
     args += ["--batch-size", str(batch), "--load", load]
     if workers is not None:
