@@ -177,21 +177,42 @@ class _Requests:
     """Requests the live server is still answering. A browser test's database is flushed when it
     ends; a request still running then (a page's poll, a service worker's sync) holds a table
     lock on the shared in-memory SQLite database, and the flush fails ("database table is
-    locked"), which leaves the next test a dirty database."""
+    locked"), which leaves the next test a dirty database.
+
+    Only the live server's requests count: those its socket server answers on a thread of its
+    own. The test client and schemathesis's WSGI calls send the same signals from the test's
+    thread, and a response they never close (a streaming export read partly, every schemathesis
+    call) never sends request_finished: counted, such a request kept the count above zero for
+    the rest of the session, and every later browser test waited out the full timeout at its
+    end (15 s each, some six minutes of CI)."""
 
     def __init__(self) -> None:
-        self.running = 0
+        self.running: dict[int, int] = {}  # thread → its requests not finished
         self.lock = threading.Lock()
         request_started.connect(self.started, weak=False)
         request_finished.connect(self.finished, weak=False)
 
+    @staticmethod
+    def _server_thread() -> int | None:
+        # socketserver.ThreadingMixIn names each of its threads after process_request_thread.
+        thread = threading.current_thread()
+        return thread.ident if "process_request_thread" in thread.name else None
+
     def started(self, **kwargs) -> None:
-        with self.lock:
-            self.running += 1
+        ident = self._server_thread()
+        if ident is not None:
+            with self.lock:
+                self.running[ident] = self.running.get(ident, 0) + 1
 
     def finished(self, **kwargs) -> None:
-        with self.lock:
-            self.running = max(0, self.running - 1)
+        ident = self._server_thread()
+        if ident is not None:
+            with self.lock:
+                left = self.running.get(ident, 0) - 1
+                if left > 0:
+                    self.running[ident] = left
+                else:
+                    self.running.pop(ident, None)
 
     def wait_idle(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
