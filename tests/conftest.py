@@ -218,6 +218,9 @@ class _Requests:
         deadline = time.monotonic() + timeout
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Loud, not a silent wait: a request still running this long after its browser closed
+        # is a server thread stuck, or a miscount like the one above, which cost 15 s a test.
+        assert not self.running, f"the live server still answers {sum(self.running.values())} request(s)"
 
 
 _requests = _Requests()
