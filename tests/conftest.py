@@ -220,7 +220,9 @@ class _Requests:
             time.sleep(0.05)
         # Loud, not a silent wait: a request still running this long after its browser closed
         # is a server thread stuck, or a miscount like the one above, which cost 15 s a test.
-        assert not self.running, f"the live server still answers {sum(self.running.values())} request(s)"
+        with self.lock:
+            left = sum(self.running.values())
+        assert not left, f"the live server still answers {left} request(s)"
 
 
 _requests = _Requests()
