@@ -30,7 +30,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -137,23 +139,35 @@ def generate(path: Path, n: int, *, seed: int = 20261121) -> None:
                 written += 1
 
 
+def _plain_table(name: str) -> None:
+    """A plain table for the file's rows, no index, no key: what the bare loads write into."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(f"DROP TABLE IF EXISTS {name}")
+        c.execute(
+            f"CREATE TABLE {name} (name text, id_number text, phone text, kind text, household text, "
+            "relation text, community text, road text, number text, building text, unit text, room text, "
+            "lon double precision, lat double precision)"
+        )
+
+
+def _plain_rows(fh: Any) -> Iterator[tuple[Any, ...]]:
+    """The file's rows as the plain table's values."""
+    reader = csv.reader(fh)
+    next(reader)
+    return ((*r[:12], float(r[12]), float(r[13])) for r in reader)
+
+
 def bare_load(path: Path) -> tuple[float, float, int]:
     """The same rows, read from the same file, into a plain table: COPY (PostgreSQL) or one
     executemany (SQLite) in one transaction, no checks, no encryption."""
     from django.db import connection, transaction
 
-    with connection.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS bench_plain")
-        c.execute(
-            "CREATE TABLE bench_plain (name text, id_number text, phone text, kind text, household text, "
-            "relation text, community text, road text, number text, building text, unit text, room text, "
-            "lon double precision, lat double precision)"
-        )
+    _plain_table("bench_plain")
     started, cpu = time.perf_counter(), time.process_time()
     with open(path, newline="", encoding="utf-8") as fh, transaction.atomic(), connection.cursor() as c:
-        reader = csv.reader(fh)
-        next(reader)
-        rows = ((*r[:12], float(r[12]), float(r[13])) for r in reader)
+        rows = _plain_rows(fh)
         if connection.vendor == "postgresql":
             with c.cursor.copy("COPY bench_plain FROM STDIN") as copy:
                 for r in rows:
@@ -177,16 +191,8 @@ def binary_reference(path: Path) -> float | None:
     if connection.vendor != "postgresql":
         return None
     with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        rows = [(*r[:12], float(r[12]), float(r[13])) for r in reader]
-    with connection.cursor() as c:
-        c.execute("DROP TABLE IF EXISTS bench_binary")
-        c.execute(
-            "CREATE TABLE bench_binary (name text, id_number text, phone text, kind text, household text, "
-            "relation text, community text, road text, number text, building text, unit text, room text, "
-            "lon double precision, lat double precision)"
-        )
+        rows = list(_plain_rows(fh))
+    _plain_table("bench_binary")
     started = time.perf_counter()
     with (
         transaction.atomic(),
